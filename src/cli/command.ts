@@ -1,0 +1,8 @@
+/** One file per command under cli/; each exports a Command. */
+export interface Command {
+  name: string;
+  summary: string;
+  help(): string;
+  /** Returns the process exit code. */
+  run(argv: string[]): Promise<number>;
+}

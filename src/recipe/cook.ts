@@ -1,0 +1,89 @@
+/** cook: recipe -> skeleton -> cargo, then remove the dummy units' outputs and restore the tree. */
+import { readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { cargoInvocation, runStreaming } from "../cargo/run.ts";
+import { ChildFailed, GalleyError, InputError } from "../errors.ts";
+import { note } from "../util/term.ts";
+import { type CookOptions, cargoCommand } from "./cook-args.ts";
+import { parseRecipe, type Recipe } from "./recipe.ts";
+import { writeSkeleton } from "./skeleton.ts";
+import { type CargoMessage, LocalUnitCollector } from "./unit-cleanup.ts";
+
+export interface CookResult {
+  exitCode: number;
+  removedUnits: number;
+}
+
+export function readRecipe(path: string): Recipe {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InputError(
+      `${path}: cannot read the recipe (${code ?? String(err)})`,
+      code === "ENOENT" ? "run galley prepare first, or pass --recipe-path" : undefined,
+    );
+  }
+  return parseRecipe(text, path);
+}
+
+export async function cook(o: CookOptions, passthrough: string[], cwd: string): Promise<CookResult> {
+  const { subcommand, args } = cargoCommand(o, passthrough); // validate flags before touching files
+  const recipe = readRecipe(resolve(cwd, o["recipe-path"] ?? "recipe.json"));
+  const dir = o["manifest-path"] ? dirname(resolve(cwd, o["manifest-path"])) : cwd;
+
+  const skeleton = writeSkeleton(dir, recipe, { noStd: o["no-std"], force: o.force });
+  if (o["no-build"]) {
+    note(`wrote the skeleton (${recipe.sources.length} dummy sources) without building`);
+    return { exitCode: 0, removedUnits: 0 };
+  }
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    skeleton.restore();
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const collector = new LocalUnitCollector();
+  let code: number;
+  try {
+    const pinsToolchain = recipe.files.some((f) => f.kind === "toolchain");
+    const { cargo, env } = cargoInvocation(process.env, pinsToolchain);
+    const argv = [
+      cargo,
+      subcommand,
+      "--manifest-path",
+      join(dir, "Cargo.toml"),
+      "--message-format=json-render-diagnostics",
+      ...args,
+    ];
+    code = await runStreaming(argv, {
+      cwd: dir,
+      env,
+      onLine: (line) => {
+        if (line.startsWith("{")) {
+          try {
+            collector.add(JSON.parse(line) as CargoMessage);
+            return;
+          } catch {
+            // not one of cargo's messages: show it as it is
+          }
+        }
+        process.stdout.write(`${line}\n`);
+      },
+    }).catch((err: Error) => {
+      throw new GalleyError(err.message, 127, "install Rust (cargo) or set $CARGO");
+    });
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    try {
+      collector.removeAll();
+    } finally {
+      skeleton.restore();
+    }
+  }
+  if (code !== 0) throw new ChildFailed(`cargo ${subcommand}`, code);
+  return { exitCode: 0, removedUnits: collector.removals.length };
+}
