@@ -40,7 +40,7 @@ export function writeTree(root: string, files: Record<string, string>): string {
 }
 
 export function run(argv: string[], opts: { cwd: string; env?: Record<string, string | undefined> }): RunResult {
-  const env = { ...process.env, NO_COLOR: "1", ...opts.env };
+  const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1", ...opts.env };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
   const p = Bun.spawnSync(argv, { cwd: opts.cwd, env: env as Record<string, string>, stdout: "pipe", stderr: "pipe" });
   return { code: p.exitCode ?? -1, stdout: p.stdout.toString(), stderr: p.stderr.toString() };

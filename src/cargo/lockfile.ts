@@ -12,11 +12,6 @@ interface Block {
   source?: string;
 }
 
-export interface LockPackageRef {
-  name: string;
-  version: string;
-}
-
 /** Splits a lockfile into the header, the `[[package]]` blocks and what follows them. */
 function split(text: string, where: string): { head: string[]; packages: Block[]; tail: string[] } {
   const lines = text.split("\n");
@@ -50,13 +45,6 @@ function split(text: string, where: string): { head: string[]; packages: Block[]
 
 function join(parts: { head: string[]; packages: Block[]; tail: string[] }): string {
   return [...parts.head, ...parts.packages.flatMap((b) => b.lines), ...parts.tail].join("\n");
-}
-
-/** Local packages (no `source`) in the lockfile. */
-export function localLockPackages(text: string, where = "Cargo.lock"): LockPackageRef[] {
-  return split(text, where)
-    .packages.filter((b) => b.source === undefined)
-    .map((b) => ({ name: b.name!, version: b.version! }));
 }
 
 /**

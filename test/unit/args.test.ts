@@ -10,7 +10,17 @@ const TABLE = {
 
 describe("parseArgs", () => {
   test("long, short, inline and separate values; repeatable lists; passthrough", () => {
-    const p = parseArgs("cook", TABLE, ["--release", "-j4", "--features=a,b", "-F", "c", "-vv", "--", "--x", "y"]);
+    const p = parseArgs("cook", TABLE, [
+      "--release",
+      "-j4",
+      "--features=a,b",
+      "-F",
+      "c",
+      "-vv",
+      "--",
+      "--x",
+      "y",
+    ]);
     expect(p.options.release).toBe(true);
     expect(p.options.jobs).toBe("4");
     expect(p.options.features).toEqual(["a,b", "c"]);
