@@ -1,0 +1,193 @@
+/**
+ * The local store: plain files under one directory, safe with many concurrent writers (each write
+ * goes to a private temporary file and is renamed into place, so a reader sees a whole entry or
+ * none) and with two builds sharing the directory. Blobs are kept uncompressed so that a restore
+ * can be a reflink or a plain copy.
+ */
+import {
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import { sha256Hex } from "../digest.ts";
+import { type ActionResult, CorruptEntry, isActionResult, type Store } from "./store.ts";
+
+const LAYOUT = "v1";
+/** Temporary files older than this belong to a writer that died (kill -9) and are removed by gc. */
+const STALE_TMP_MS = 60 * 60 * 1000;
+
+export class DiskStore implements Store {
+  readonly name = "disk";
+  private readonly base: string;
+  private readonly tmp: string;
+  private counter = 0;
+
+  constructor(readonly dir: string) {
+    this.base = join(dir, LAYOUT);
+    this.tmp = join(this.base, "tmp");
+  }
+
+  async getAction(key: string): Promise<ActionResult | undefined> {
+    const path = this.path("ac", key);
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch {
+      return undefined;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      value = undefined;
+    }
+    if (!isActionResult(value)) {
+      rmSync(path, { force: true });
+      throw new CorruptEntry(`action ${key}`);
+    }
+    touch(path);
+    return value;
+  }
+
+  async putAction(key: string, result: ActionResult): Promise<void> {
+    this.writeAtomic(this.path("ac", key), JSON.stringify(result));
+  }
+
+  async getBlob(digest: string): Promise<Uint8Array | undefined> {
+    const path = this.path("cas", digest);
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(path);
+    } catch {
+      return undefined;
+    }
+    if (sha256Hex(bytes) !== digest) {
+      rmSync(path, { force: true });
+      throw new CorruptEntry(`blob ${digest}`);
+    }
+    touch(path);
+    return bytes;
+  }
+
+  async putBlob(digest: string, bytes: Uint8Array): Promise<void> {
+    const path = this.path("cas", digest);
+    if (exists(path)) return touch(path);
+    this.writeAtomic(path, bytes);
+  }
+
+  async hasBlob(digest: string): Promise<boolean> {
+    return exists(this.path("cas", digest));
+  }
+
+  /** Bytes held by entries (not counting directories). */
+  sizeBytes(): number {
+    return this.entries().reduce((sum, e) => sum + e.size, 0);
+  }
+
+  /**
+   * Least-recently-used eviction with hysteresis: once over `limit`, remove the oldest entries until
+   * under 90% of it, so that a full cache is not trimmed again on every store.
+   */
+  gc(limit: number): { removed: number; freedBytes: number } {
+    const now = Date.now();
+    for (const name of safeList(this.tmp)) {
+      const p = join(this.tmp, name);
+      try {
+        if (now - statSync(p).mtimeMs > STALE_TMP_MS) rmSync(p, { force: true });
+      } catch {}
+    }
+    const entries = this.entries();
+    let total = entries.reduce((sum, e) => sum + e.size, 0);
+    if (total <= limit) return { removed: 0, freedBytes: 0 };
+    const target = Math.floor(limit * 0.9);
+    entries.sort((a, b) => a.mtimeMs - b.mtimeMs);
+    let removed = 0;
+    let freedBytes = 0;
+    for (const e of entries) {
+      if (total <= target) break;
+      rmSync(e.path, { force: true });
+      total -= e.size;
+      freedBytes += e.size;
+      removed++;
+    }
+    return { removed, freedBytes };
+  }
+
+  /** Removes every entry. */
+  clear(): void {
+    rmSync(this.base, { recursive: true, force: true });
+  }
+
+  private entries(): { path: string; size: number; mtimeMs: number }[] {
+    const out: { path: string; size: number; mtimeMs: number }[] = [];
+    for (const kind of ["ac", "cas"]) {
+      const root = join(this.base, kind);
+      for (const shard of safeList(root)) {
+        for (const name of safeList(join(root, shard))) {
+          const p = join(root, shard, name);
+          try {
+            const s = statSync(p);
+            out.push({ path: p, size: s.size, mtimeMs: s.mtimeMs });
+          } catch {}
+        }
+      }
+    }
+    return out;
+  }
+
+  private path(kind: "ac" | "cas", key: string): string {
+    if (!/^[0-9a-f]{64}$/.test(key)) throw new Error(`invalid ${kind} key ${JSON.stringify(key)}`);
+    return join(this.base, kind, key.slice(0, 2), key);
+  }
+
+  private writeAtomic(path: string, data: string | Uint8Array): void {
+    mkdirSync(this.tmp, { recursive: true });
+    const tmp = join(this.tmp, `${process.pid}-${Date.now()}-${this.counter++}`);
+    try {
+      writeFileSync(tmp, data);
+      try {
+        renameSync(tmp, path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+        mkdirSync(join(path, ".."), { recursive: true });
+        renameSync(tmp, path);
+      }
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      throw err;
+    }
+  }
+}
+
+function exists(p: string): boolean {
+  try {
+    statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Marks an entry as recently used for LRU eviction. */
+function touch(p: string): void {
+  const now = new Date();
+  try {
+    utimesSync(p, now, now);
+  } catch {
+    // a read-only cache still serves hits
+  }
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,51 @@
+import { afterAll, expect, test } from "bun:test";
+import { readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { sha256Hex } from "../../../src/cache/digest.ts";
+import { DiskStore } from "../../../src/cache/store/disk.ts";
+import { removeDir, tempDir } from "../../helpers.ts";
+import { storeConformance } from "./conformance.ts";
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) removeDir(d);
+});
+const fresh = () => {
+  const d = tempDir("galley-store-");
+  dirs.push(d);
+  return new DiskStore(d);
+};
+const file = (s: DiskStore, kind: string, key: string) => join(s.dir, "v1", kind, key.slice(0, 2), key);
+
+storeConformance("disk", fresh, {
+  corruptBlob(store, digest) {
+    const p = file(store as DiskStore, "cas", digest);
+    const bytes = readFileSync(p);
+    bytes[10] = bytes[10]! ^ 0xff;
+    writeFileSync(p, bytes);
+  },
+  corruptAction(store, key) {
+    writeFileSync(file(store as DiskStore, "ac", key), '{"outputs": [');
+  },
+});
+
+test("gc evicts least recently used entries down to 90% of the limit, and stale temporaries", async () => {
+  const store = fresh();
+  const blobs = Array.from({ length: 10 }, (_, i) => new Uint8Array(1000).fill(i));
+  for (const [i, b] of blobs.entries()) {
+    const d = sha256Hex(b);
+    await store.putBlob(d, b);
+    const t = new Date(2020, 0, 1, 0, i);
+    utimesSync(file(store, "cas", d), t, t);
+  }
+  await store.getBlob(sha256Hex(blobs[0]!)); // used now: must survive
+  writeFileSync(join(store.dir, "v1", "tmp", "dead-writer"), "partial");
+  utimesSync(join(store.dir, "v1", "tmp", "dead-writer"), new Date(2020, 0, 1), new Date(2020, 0, 1));
+  expect(store.sizeBytes()).toBe(10_000);
+  const { removed } = store.gc(8000);
+  expect(removed).toBe(3);
+  expect(store.sizeBytes()).toBe(7000);
+  expect(await store.hasBlob(sha256Hex(blobs[0]!))).toBe(true);
+  expect(await store.hasBlob(sha256Hex(blobs[1]!))).toBe(false);
+  expect(readdirSync(join(store.dir, "v1", "tmp"))).toEqual([]);
+});
