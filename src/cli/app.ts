@@ -1,16 +1,28 @@
 /** The top level: persona, command table, help, version, and the one error handler. */
 import pkg from "../../package.json" with { type: "json" };
+import { runRustcWrapper } from "../cache/rustc-wrapper.ts";
 import { ExitCode, GalleyError, UsageError } from "../errors.ts";
 import { bold, isDebug, red } from "../util/term.ts";
+import { cacheCommand } from "./cache.ts";
 import type { Command } from "./command.ts";
 import { cookCommand } from "./cook.ts";
-import { detectPersona, normalizeArgs, type Persona } from "./persona.ts";
+import { explainCommand } from "./explain.ts";
+import { detectPersona, isRustcPath, normalizeArgs, type Persona } from "./persona.ts";
 import { prepareCommand } from "./prepare.ts";
+import { runSccacheCompat } from "./sccache-compat.ts";
 import { shimsCommand } from "./shims.ts";
+import { showStats, statsCommand } from "./stats.ts";
 
 export const VERSION: string = pkg.version;
 
-const COMMANDS: Command[] = [prepareCommand, cookCommand, shimsCommand];
+const COMMANDS: Command[] = [
+  prepareCommand,
+  cookCommand,
+  statsCommand,
+  explainCommand,
+  cacheCommand,
+  shimsCommand,
+];
 const CHEF_COMMANDS = new Set(["prepare", "cook"]);
 
 function topHelp(persona: Persona): string {
@@ -35,7 +47,9 @@ Environment: NO_COLOR disables colour; GALLEY_LOG=debug shows details and stack 
 export async function runCli(argv0: string, rawArgs: string[]): Promise<number> {
   const persona = detectPersona(process.env, argv0);
   const args = normalizeArgs(persona, rawArgs);
+  if (isRustcPath(args[0])) return await runRustcWrapper(args[0]!, args.slice(1));
   try {
+    if (persona === "sccache") return await runSccacheCompat(args, showStats);
     const [name, ...rest] = args;
     if (name === undefined || name === "-h" || name === "--help" || name === "help") {
       if (name === "help" && rest[0]) return printCommandHelp(rest[0], persona);

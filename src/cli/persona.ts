@@ -1,9 +1,9 @@
 /** One executable, several names: what it was called decides how it reads its arguments. */
 import { basename } from "node:path";
 
-export type Persona = "galley" | "cargo-galley" | "cargo-chef";
+export type Persona = "galley" | "cargo-galley" | "cargo-chef" | "sccache";
 
-export const PERSONA_NAMES: readonly Persona[] = ["galley", "cargo-galley", "cargo-chef"];
+export const PERSONA_NAMES: readonly Persona[] = ["galley", "cargo-galley", "cargo-chef", "sccache"];
 
 /** True for the `bun build --compile` executable (false when run from source by bun). */
 export function isCompiled(): boolean {
@@ -22,4 +22,10 @@ export function normalizeArgs(persona: Persona, args: string[]): string[] {
   if (persona === "cargo-galley" && args[0] === "galley") return args.slice(1);
   if (persona === "cargo-chef" && args[0] === "chef") return args.slice(1);
   return args;
+}
+
+/** Wrapper mode: cargo runs `$RUSTC_WRAPPER <path to rustc> <args>`. */
+export function isRustcPath(arg: string | undefined): boolean {
+  if (arg === undefined) return false;
+  return /^(rustc|clippy-driver)(\.exe)?$/.test(basename(arg));
 }

@@ -119,6 +119,29 @@ export class DiskStore implements Store {
     return { removed, freedBytes };
   }
 
+  /** Checks every entry against its digest (blobs) or its shape (actions); removes damaged ones. */
+  async verify(): Promise<{ checked: number; removed: number }> {
+    let checked = 0;
+    let removed = 0;
+    for (const kind of ["ac", "cas"] as const) {
+      const root = join(this.base, kind);
+      for (const shard of safeList(root)) {
+        for (const name of safeList(join(root, shard))) {
+          if (!/^[0-9a-f]{64}$/.test(name)) continue;
+          checked++;
+          try {
+            if (kind === "cas") await this.getBlob(name);
+            else await this.getAction(name);
+          } catch (err) {
+            if (!(err instanceof CorruptEntry)) throw err;
+            removed++;
+          }
+        }
+      }
+    }
+    return { checked, removed };
+  }
+
   /** Removes every entry. */
   clear(): void {
     rmSync(this.base, { recursive: true, force: true });

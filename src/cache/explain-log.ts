@@ -1,0 +1,53 @@
+/** What `galley explain <crate>` reads: the key parts of a crate's last lookup and last stored entry. */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { KeyParts } from "./rustc-key.ts";
+
+export interface ExplainRecord {
+  lookup?: { parts: KeyParts; outcome: string; at: string };
+  stored?: { parts: KeyParts; at: string };
+}
+
+const fileOf = (dir: string, crate: string) =>
+  join(dir, "v1", "explain", `${crate.replace(/[^A-Za-z0-9_-]/g, "_")}.json`);
+
+export function readExplain(dir: string, crate: string): ExplainRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(fileOf(dir, crate), "utf8")) as ExplainRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeExplain(dir: string, crate: string, update: (r: ExplainRecord) => void): void {
+  try {
+    const path = fileOf(dir, crate);
+    const record = readExplain(dir, crate) ?? {};
+    update(record);
+    mkdirSync(join(path, ".."), { recursive: true });
+    const tmp = `${path}.${process.pid}`;
+    writeFileSync(tmp, JSON.stringify(record));
+    renameSync(tmp, path);
+  } catch {
+    // diagnostics never fail a build
+  }
+}
+
+/** Key parts that differ between two lookups, as human lines. */
+export function diffParts(now: KeyParts, before: KeyParts): string[] {
+  const lines: string[] = [];
+  for (const name of new Set([...Object.keys(now), ...Object.keys(before)])) {
+    if (name === "base") continue;
+    const a = before[name];
+    const b = now[name];
+    if (a === b) continue;
+    if (a === undefined) lines.push(`+ ${name} (new: ${short(b!)})`);
+    else if (b === undefined) lines.push(`- ${name} (was: ${short(a)})`);
+    else lines.push(`~ ${name}: ${short(a)} -> ${short(b)}`);
+  }
+  return lines.sort();
+}
+
+function short(v: string): string {
+  return /^[0-9a-f]{64}$/.test(v) ? v.slice(0, 12) : v.length > 80 ? `${v.slice(0, 77)}...` : v;
+}

@@ -1,0 +1,79 @@
+/**
+ * File digests memoised on disk by path + size + mtime + inode + ctime, so that a wrapper process
+ * does not re-read a 10 MB rlib that an earlier one already hashed. A file changed in the last
+ * two seconds is hashed again ("racy" mtime: a same-size edit within the clock's resolution).
+ */
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { sha256Hex } from "./digest.ts";
+
+const RACY_MS = 2000;
+
+export class FileDigests {
+  private readonly memoDir: string | undefined;
+  private readonly seen = new Map<string, string>();
+  private counter = 0;
+
+  constructor(cacheDir: string | undefined) {
+    this.memoDir = cacheDir ? join(cacheDir, "v1", "digests") : undefined;
+  }
+
+  /** The file's SHA-256, or undefined when it does not exist. */
+  digest(path: string): string | undefined {
+    const cached = this.seen.get(path);
+    if (cached) return cached;
+    let st: ReturnType<typeof statSync>;
+    try {
+      st = statSync(path);
+    } catch {
+      return undefined;
+    }
+    if (!st.isFile()) return undefined;
+    const stamp = `${st.size}:${st.mtimeMs}:${st.ino}:${st.ctimeMs}`;
+    const memo = this.memoPath(path);
+    const racy = Date.now() - Math.max(st.mtimeMs, st.ctimeMs) < RACY_MS;
+    if (memo && !racy) {
+      try {
+        const [savedStamp, digest] = readFileSync(memo, "utf8").split(" ");
+        if (savedStamp === stamp && digest && /^[0-9a-f]{64}$/.test(digest)) {
+          this.seen.set(path, digest);
+          return digest;
+        }
+      } catch {}
+    }
+    const digest = sha256Hex(readFileSync(path));
+    this.seen.set(path, digest);
+    if (memo && !racy) this.remember(memo, stamp, digest);
+    return digest;
+  }
+
+  /** Records a digest galley already knows (a file it just wrote from known bytes). */
+  record(path: string, digest: string): void {
+    this.seen.set(path, digest);
+    const memo = this.memoPath(path);
+    if (!memo) return;
+    try {
+      const st = statSync(path);
+      if (Date.now() - Math.max(st.mtimeMs, st.ctimeMs) < RACY_MS) return;
+      this.remember(memo, `${st.size}:${st.mtimeMs}:${st.ino}:${st.ctimeMs}`, digest);
+    } catch {}
+  }
+
+  private memoPath(path: string): string | undefined {
+    if (!this.memoDir) return undefined;
+    const h = sha256Hex(path);
+    return join(this.memoDir, h.slice(0, 2), h);
+  }
+
+  private remember(memo: string, stamp: string, digest: string): void {
+    try {
+      const dir = join(memo, "..");
+      mkdirSync(dir, { recursive: true });
+      const tmp = `${memo}.${process.pid}.${this.counter++}`;
+      writeFileSync(tmp, `${stamp} ${digest}`);
+      renameSync(tmp, memo);
+    } catch {
+      // a memo is an optimisation only
+    }
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * The action key of a rustc invocation, in two steps (direct mode):
+ *  - the *base* key: rustc's identity, the arguments, the working directory, the content of every
+ *    --extern, native library and target spec, the linker for linked outputs, and the allowlisted
+ *    cargo variables that reach the code;
+ *  - the *full* key: the base key plus the content of every file and the value of every env var
+ *    that rustc reported reading on the last miss (its dep-info), looked up by the base key.
+ * Each part is kept by name so that `galley explain` can say which one changed.
+ */
+import { join, resolve } from "node:path";
+import { sha256Hex } from "./digest.ts";
+import type { FileDigests } from "./file-digest.ts";
+import { isLinked, type RustcInvocation } from "./rustc-args.ts";
+import { binaryIdentity, rustcIdentity } from "./tool-identity.ts";
+
+export type KeyParts = Record<string, string>;
+
+/** Cargo's variables that can reach the compiled code (env!, option_env!, build scripts' cfgs). */
+const CARGO_ENV_ALLOW = [
+  /^CARGO_PKG_/,
+  /^CARGO_CRATE_NAME$/,
+  /^CARGO_MANIFEST_DIR$/,
+  /^CARGO_MANIFEST_PATH$/,
+  /^CARGO_MANIFEST_LINKS$/,
+  /^CARGO_PRIMARY_PACKAGE$/,
+  /^CARGO_BIN_NAME$/,
+  /^CARGO_BIN_EXE_/,
+  /^CARGO_TARGET_TMPDIR$/,
+  /^CARGO_RUSTC_CURRENT_DIR$/,
+  /^OUT_DIR$/,
+  /^RUSTC_BOOTSTRAP$/,
+];
+/** Variables the system linker reads. */
+const LINKER_ENV = ["LIBRARY_PATH", "LD_RUN_PATH"];
+
+export interface KeyContext {
+  rustc: string;
+  inv: RustcInvocation;
+  cwd: string;
+  env: Record<string, string | undefined>;
+  cacheDir: string | undefined;
+  salt: string;
+  digests: FileDigests;
+}
+
+export function basePartsOf(ctx: KeyContext): KeyParts {
+  const { inv, env } = ctx;
+  const parts: KeyParts = {
+    format: "galley-rustc-v1",
+    salt: ctx.salt,
+    rustc: rustcIdentity(ctx.rustc, ctx.cacheDir, env),
+    args: sha256Hex(JSON.stringify(inv.keyArgs)),
+    cwd: ctx.cwd,
+  };
+  for (const ext of inv.externs) {
+    if (!ext.path) continue;
+    parts[`extern:${ext.name}:${basename(ext.path)}`] =
+      ctx.digests.digest(resolve(ctx.cwd, ext.path)) ?? "missing";
+  }
+  if (inv.target?.endsWith(".json"))
+    parts.targetSpec = ctx.digests.digest(resolve(ctx.cwd, inv.target)) ?? "missing";
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && CARGO_ENV_ALLOW.some((re) => re.test(name))) parts[`env:${name}`] = value;
+  }
+  for (const lib of inv.libs) {
+    const file = findNativeLib(lib, inv, ctx.cwd);
+    if (file) parts[`lib:${lib.name}`] = ctx.digests.digest(file) ?? "missing";
+  }
+  if (isLinked(inv)) {
+    parts.linker = binaryIdentity(inv.codegen.get("linker") ?? "cc", ctx.cacheDir, env);
+    for (const name of LINKER_ENV) if (env[name] !== undefined) parts[`env:${name}`] = env[name]!;
+  }
+  return parts;
+}
+
+/** Files and env vars rustc reported, as key parts. A missing file is a part too. */
+export function directPartsOf(
+  files: string[],
+  envNames: string[],
+  cwd: string,
+  env: Record<string, string | undefined>,
+  digests: FileDigests,
+): KeyParts {
+  const parts: KeyParts = {};
+  for (const f of files) parts[`file:${f}`] = digests.digest(resolve(cwd, f)) ?? "missing";
+  for (const name of envNames) parts[`env-dep:${name}`] = env[name] === undefined ? "unset" : `=${env[name]}`;
+  return parts;
+}
+
+export function keyOf(parts: KeyParts): string {
+  const names = Object.keys(parts).sort();
+  return sha256Hex(names.map((n) => `${n}\0${parts[n]}`).join("\n"));
+}
+
+function findNativeLib(
+  lib: { kind: string; name: string },
+  inv: RustcInvocation,
+  cwd: string,
+): string | undefined {
+  const name = lib.name.split(":")[0]!;
+  const kind = lib.kind.split(":")[0]!;
+  const candidates = kind === "static" ? [`lib${name}.a`] : [`lib${name}.so`, `lib${name}.a`];
+  for (const sp of inv.searchPaths) {
+    for (const c of candidates) {
+      const p = join(resolve(cwd, sp.path), c);
+      if (Bun.file(p).size > 0) return p;
+    }
+  }
+  return undefined;
+}
+
+function basename(p: string): string {
+  return p.slice(p.lastIndexOf("/") + 1);
+}

@@ -1,0 +1,105 @@
+/**
+ * Cache statistics: every wrapper process appends one line (O_APPEND keeps concurrent lines whole);
+ * `galley stats` adds them up. No daemon holds counters in memory.
+ */
+import { appendFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+
+export type Outcome = "hit" | "miss" | "passthrough" | "error";
+
+export interface StatEvent {
+  outcome: Outcome;
+  /** Passthrough or error reason; for misses, whether the result was stored. */
+  reason?: string;
+  crate?: string;
+  /** hits: compile time recorded when the entry was stored; misses: measured compile time. */
+  compileMs?: number;
+  /** hits: time to restore. */
+  restoreMs?: number;
+  bytesRead?: number;
+  bytesWritten?: number;
+  /** The wrapper's own time from start to exit. */
+  wrapperMs?: number;
+  corrupt?: number;
+}
+
+export interface StatsSummary {
+  hits: number;
+  misses: number;
+  passthroughs: number;
+  passthroughReasons: Record<string, number>;
+  errors: number;
+  errorReasons: Record<string, number>;
+  corruptEntries: number;
+  compileMsSaved: number;
+  bytesRead: number;
+  bytesWritten: number;
+  medianHitWrapperMs: number | null;
+}
+
+const statsFile = (dir: string) => join(dir, "v1", "stats.log");
+
+export function recordStat(dir: string, event: StatEvent): void {
+  try {
+    mkdirSync(join(dir, "v1"), { recursive: true });
+    appendFileSync(statsFile(dir), `${JSON.stringify(event)}\n`);
+  } catch {
+    // statistics never fail a build
+  }
+}
+
+export function readStats(dir: string): StatsSummary {
+  const s: StatsSummary = {
+    hits: 0,
+    misses: 0,
+    passthroughs: 0,
+    passthroughReasons: {},
+    errors: 0,
+    errorReasons: {},
+    corruptEntries: 0,
+    compileMsSaved: 0,
+    bytesRead: 0,
+    bytesWritten: 0,
+    medianHitWrapperMs: null,
+  };
+  let text = "";
+  try {
+    text = readFileSync(statsFile(dir), "utf8");
+  } catch {
+    return s;
+  }
+  const hitTimes: number[] = [];
+  for (const line of text.split("\n")) {
+    if (!line) continue;
+    let e: StatEvent;
+    try {
+      e = JSON.parse(line) as StatEvent;
+    } catch {
+      continue; // a torn line from a writer that died
+    }
+    s.bytesRead += e.bytesRead ?? 0;
+    s.bytesWritten += e.bytesWritten ?? 0;
+    s.corruptEntries += e.corrupt ?? 0;
+    if (e.outcome === "hit") {
+      s.hits++;
+      s.compileMsSaved += Math.max(0, (e.compileMs ?? 0) - (e.restoreMs ?? 0));
+      if (e.wrapperMs !== undefined) hitTimes.push(e.wrapperMs);
+    } else if (e.outcome === "miss") s.misses++;
+    else if (e.outcome === "passthrough") {
+      s.passthroughs++;
+      const r = e.reason ?? "unknown";
+      s.passthroughReasons[r] = (s.passthroughReasons[r] ?? 0) + 1;
+    } else if (e.outcome === "error") {
+      s.errors++;
+      const r = e.reason ?? "unknown";
+      s.errorReasons[r] = (s.errorReasons[r] ?? 0) + 1;
+    }
+  }
+  hitTimes.sort((a, b) => a - b);
+  if (hitTimes.length > 0) s.medianHitWrapperMs = hitTimes[Math.floor(hitTimes.length / 2)]!;
+  return s;
+}
+
+export function zeroStats(dir: string): void {
+  rmSync(statsFile(dir), { force: true });
+}

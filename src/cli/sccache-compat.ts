@@ -1,0 +1,49 @@
+/**
+ * The `sccache` name: existing Dockerfiles set RUSTC_WRAPPER=sccache and call its maintenance
+ * flags; cc-rs sends C/C++ compiles as `sccache <cc> <args>`.
+ */
+
+import { cacheConfig } from "../cache/config.ts";
+import { zeroStats } from "../cache/stats.ts";
+import { UsageError } from "../errors.ts";
+
+export async function runSccacheCompat(
+  args: string[],
+  showStats: (o: { json: boolean; zero: boolean }) => number,
+): Promise<number> {
+  const [first, ...rest] = args;
+  switch (first) {
+    case "--show-stats":
+    case "-s":
+      return showStats({ json: rest.includes("--stats-format=json") || rest.includes("json"), zero: false });
+    case "--zero-stats":
+    case "-z":
+      zeroStats(cacheConfig(process.env).dir);
+      return 0;
+    case "--start-server":
+    case "--stop-server":
+      // There is no server: each wrapper process works on its own.
+      return 0;
+    case undefined:
+    case "--help":
+    case "-h":
+      process.stdout.write(
+        "galley (as sccache): RUSTC_WRAPPER=sccache caches rustc; sccache <cc> <args> runs C/C++ compiles.\n" +
+          "Flags: --show-stats, --zero-stats, --start-server, --stop-server (no server: they succeed).\n",
+      );
+      return 0;
+    default:
+      if (first.startsWith("-"))
+        throw new UsageError(
+          `unknown sccache flag ${first}`,
+          "galley accepts --show-stats, --zero-stats, --start-server, --stop-server",
+        );
+      // A C/C++/assembler compile from cc-rs: run it exactly as the compiler would.
+      return await runCompilerPlain(first, rest);
+  }
+}
+
+async function runCompilerPlain(compiler: string, args: string[]): Promise<number> {
+  const proc = Bun.spawn([compiler, ...args], { stdin: "inherit", stdout: "inherit", stderr: "inherit" });
+  return await proc.exited;
+}
