@@ -48,6 +48,24 @@ export function recordStat(dir: string, event: StatEvent): void {
   }
 }
 
+/** Every recorded event, oldest first (a torn line from a writer that died is skipped). */
+export function readEvents(dir: string): StatEvent[] {
+  let text = "";
+  try {
+    text = readFileSync(statsFile(dir), "utf8");
+  } catch {
+    return [];
+  }
+  const events: StatEvent[] = [];
+  for (const line of text.split("\n")) {
+    if (!line) continue;
+    try {
+      events.push(JSON.parse(line) as StatEvent);
+    } catch {}
+  }
+  return events;
+}
+
 export function readStats(dir: string): StatsSummary {
   const s: StatsSummary = {
     hits: 0,
@@ -62,21 +80,8 @@ export function readStats(dir: string): StatsSummary {
     bytesWritten: 0,
     medianHitWrapperMs: null,
   };
-  let text = "";
-  try {
-    text = readFileSync(statsFile(dir), "utf8");
-  } catch {
-    return s;
-  }
   const hitTimes: number[] = [];
-  for (const line of text.split("\n")) {
-    if (!line) continue;
-    let e: StatEvent;
-    try {
-      e = JSON.parse(line) as StatEvent;
-    } catch {
-      continue; // a torn line from a writer that died
-    }
+  for (const e of readEvents(dir)) {
     s.bytesRead += e.bytesRead ?? 0;
     s.bytesWritten += e.bytesWritten ?? 0;
     s.corruptEntries += e.corrupt ?? 0;
