@@ -34,6 +34,10 @@ export async function runRustcWrapper(rustc: string, args: string[]): Promise<nu
   const env: Env = process.env;
   const cwd = process.cwd();
   const inv = parseRustcArgs(args);
+  // Probes (-vV, --print) are frequent and uninteresting: not counted. Their stderr is not shown by
+  // cargo, so nothing is said from them either.
+  if (inv.uncacheable === "version probe" || inv.uncacheable === "--print probe")
+    return await compilePlain(rustc, args);
   let dir: string;
   try {
     dir = cacheConfig(env).dir;
@@ -42,10 +46,7 @@ export async function runRustcWrapper(rustc: string, args: string[]): Promise<nu
     return await compilePlain(rustc, args);
   }
   if (inv.uncacheable) {
-    // Probes (-vV, --print) are frequent and uninteresting: not counted.
-    if (inv.uncacheable !== "version probe" && inv.uncacheable !== "--print probe") {
-      recordStat(dir, { outcome: "passthrough", reason: inv.uncacheable, ...crateOf(inv) });
-    }
+    recordStat(dir, { outcome: "passthrough", reason: inv.uncacheable, ...crateOf(inv) });
     return await compilePlain(rustc, args);
   }
 

@@ -1,5 +1,5 @@
 /** Shared set-up for compiler-cache tests: a copy of the cache-ws fixture built through galley. */
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readEvents, type StatEvent } from "../../src/cache/stats.ts";
 import { copyFixture, GALLEY, ok, type RunResult, run, tempDir } from "../helpers.ts";
@@ -66,3 +66,29 @@ export function edit(path: string, from: string | RegExp, to: string): () => voi
 }
 
 export const ALL_UNITS = ["app", "build_script_build", "cfg_if", "corelib", "hello_derive", "itoa"];
+
+/** A rustc that logs each compile's crate name, then runs the real one: counts real compiles. */
+export function loggingRustc(): { path: string; compiled(): string[] } {
+  const dir = tempDir("galley-rustc-");
+  const log = join(dir, "log");
+  const real = ok(run(["rustup", "which", "rustc"], { cwd: dir }), "rustup which rustc").stdout.trim();
+  const path = join(dir, "rustc");
+  writeFileSync(
+    path,
+    `#!/bin/sh\ncase " $* " in *" --crate-name "*) echo "$*" | sed 's/.*--crate-name \\([^ ]*\\).*/\\1/' >> "${log}";; esac\nexec "${real}" "$@"\n`,
+  );
+  chmodSync(path, 0o755);
+  return {
+    path,
+    compiled: () => {
+      try {
+        return readFileSync(log, "utf8")
+          .split("\n")
+          .filter((l) => l && l !== "___")
+          .sort();
+      } catch {
+        return [];
+      }
+    },
+  };
+}

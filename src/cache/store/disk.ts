@@ -77,7 +77,12 @@ export class DiskStore implements Store {
 
   async putBlob(digest: string, bytes: Uint8Array): Promise<void> {
     const path = this.path("cas", digest);
-    if (exists(path)) return touch(path);
+    // An existing blob is kept only if it is intact: a damaged one is replaced (self-healing).
+    if (exists(path)) {
+      try {
+        if (sha256Hex(readFileSync(path)) === digest) return touch(path);
+      } catch {}
+    }
     this.writeAtomic(path, bytes);
   }
 
