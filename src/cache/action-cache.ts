@@ -1,0 +1,210 @@
+/**
+ * The engine both wrappers share (rustc, and C/C++ through the sccache name): direct-mode lookup
+ * (base key -> the inputs the last miss read -> full key -> result), all-or-nothing verified
+ * restores, output replay, and storing a miss. Wrappers describe an action; this runs the cache.
+ */
+import { chmodSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { sha256Hex } from "./digest.ts";
+import { writeExplain } from "./explain-log.ts";
+import type { FileDigests } from "./file-digest.ts";
+import { directPartsOf, type KeyParts, keyOf } from "./rustc-key.ts";
+import type { StatEvent } from "./stats.ts";
+import { type ActionResult, CorruptEntry, type Store, type StoredOutput } from "./store/store.ts";
+
+const MANIFEST_OUTPUT = "direct-mode-manifest.json";
+
+/** What a miss read: the files and the env vars whose values decide the output. */
+export interface DirectInputs {
+  files: string[];
+  env: string[];
+}
+
+/** A path that varies between builds (rustc's --out-dir) and is stored as a token. */
+export interface Relocation {
+  token: string;
+  /** The spellings of the path in this invocation (as given, absolute). */
+  spellings: string[];
+  /** What the token becomes on restore. */
+  restoreAs: string;
+}
+
+export interface ActionSpec {
+  /** Crate or source name, for stats and `galley explain`. */
+  label: string;
+  base: KeyParts;
+  /** Outputs are stored relative to this directory. */
+  root: string;
+  relocation?: Relocation;
+  /** Outputs whose text holds relocatable paths (rustc's .d file). */
+  isText?: (name: string) => boolean;
+}
+
+export interface OutputFile {
+  name: string;
+  bytes: Uint8Array;
+  mode: number;
+}
+
+export type LookupOutcome = "hit" | "no-entry" | "inputs-changed";
+
+type Env = Record<string, string | undefined>;
+
+export class ActionCache {
+  constructor(
+    private readonly store: Store,
+    private readonly cacheDir: string,
+    private readonly digests: FileDigests,
+    private readonly cwd: string,
+    private readonly env: Env,
+    private readonly event: StatEvent,
+  ) {}
+
+  /** On a hit, restores the outputs and replays stdout/stderr. */
+  async lookup(spec: ActionSpec): Promise<LookupOutcome> {
+    const baseKey = keyOf(spec.base);
+    const manifestAction = await this.guarded(this.store.getAction(baseKey));
+    const manifestDigest = manifestAction?.outputs[0]?.digest;
+    const manifestBytes = manifestDigest ? await this.guarded(this.store.getBlob(manifestDigest)) : undefined;
+    if (!manifestBytes) {
+      this.explain(spec.label, spec.base, "miss: no entry for these arguments and inputs");
+      return "no-entry";
+    }
+    const inputs = JSON.parse(Buffer.from(manifestBytes).toString("utf8")) as DirectInputs;
+    const direct = directPartsOf(inputs.files, inputs.env, this.cwd, this.env, this.digests);
+    const fullKey = keyOf({ base: baseKey, ...direct });
+    const parts = { ...spec.base, ...direct };
+    if (!(await this.restore(spec, fullKey))) {
+      this.explain(spec.label, parts, "miss: a source file or env var changed");
+      return "inputs-changed";
+    }
+    this.explain(spec.label, parts, "hit");
+    return "hit";
+  }
+
+  /** Restores the result stored under `key`, if it is there whole; false otherwise. */
+  async restore(spec: ActionSpec, key: string): Promise<boolean> {
+    const result = await this.guarded(this.store.getAction(key));
+    const blobs = result ? await this.fetchAll(result) : undefined;
+    if (!result || !blobs) return false;
+    const restoreStart = performance.now();
+    for (const out of result.outputs) {
+      const dest = join(spec.root, out.path);
+      let bytes = blobs.get(out.digest)!;
+      if (spec.isText?.(out.path)) bytes = this.unrelocate(bytes, spec.relocation);
+      writeOutput(dest, bytes, out.mode);
+      if (!spec.isText?.(out.path)) this.digests.record(dest, out.digest);
+      this.event.bytesRead = (this.event.bytesRead ?? 0) + bytes.length;
+    }
+    if (result.stdout) process.stdout.write(blobs.get(result.stdout)!);
+    if (result.stderr) process.stderr.write(this.unrelocate(blobs.get(result.stderr)!, spec.relocation));
+    this.event.compileMs = result.compileMs;
+    this.event.restoreMs = Math.round(performance.now() - restoreStart);
+    return true;
+  }
+
+  /** Stores a miss under its full key (and `extraKeys`), and records what it read for direct mode. */
+  async save(
+    spec: ActionSpec,
+    inputs: DirectInputs,
+    outputs: OutputFile[],
+    captured: { stdout: Uint8Array; stderr: Uint8Array },
+    extraKeys: string[] = [],
+  ): Promise<void> {
+    const baseKey = keyOf(spec.base);
+    const direct = directPartsOf(inputs.files, inputs.env, this.cwd, this.env, this.digests);
+    const fullKey = keyOf({ base: baseKey, ...direct });
+    const stored: StoredOutput[] = [];
+    let written = 0;
+    for (const out of outputs) {
+      const bytes = spec.isText?.(out.name) ? this.relocate(out.bytes, spec.relocation) : out.bytes;
+      const digest = sha256Hex(bytes);
+      await this.store.putBlob(digest, bytes);
+      stored.push({ path: out.name, digest, size: bytes.length, mode: out.mode });
+      if (!spec.isText?.(out.name)) this.digests.record(join(spec.root, out.name), digest);
+      written += bytes.length;
+    }
+    const result: ActionResult = { outputs: stored, compileMs: this.event.compileMs ?? 0 };
+    if (captured.stdout.length > 0) {
+      result.stdout = sha256Hex(captured.stdout);
+      await this.store.putBlob(result.stdout, captured.stdout);
+    }
+    if (captured.stderr.length > 0) {
+      const stderr = this.relocate(captured.stderr, spec.relocation);
+      result.stderr = sha256Hex(stderr);
+      await this.store.putBlob(result.stderr, stderr);
+    }
+    for (const key of [fullKey, ...extraKeys]) await this.store.putAction(key, result);
+    const manifest = new TextEncoder().encode(JSON.stringify({ files: inputs.files, env: inputs.env }));
+    const manifestDigest = sha256Hex(manifest);
+    await this.store.putBlob(manifestDigest, manifest);
+    await this.store.putAction(baseKey, {
+      outputs: [{ path: MANIFEST_OUTPUT, digest: manifestDigest, size: manifest.length, mode: 0o644 }],
+      compileMs: 0,
+    });
+    this.event.bytesWritten = written;
+    writeExplain(this.cacheDir, spec.label, (r) => {
+      r.stored = { parts: { ...spec.base, ...direct }, at: new Date().toISOString() };
+    });
+  }
+
+  /** Reads and verifies every blob of a result before anything is written: all or nothing. */
+  private async fetchAll(result: ActionResult): Promise<Map<string, Uint8Array> | undefined> {
+    const wanted = [...result.outputs.map((o) => o.digest), result.stdout, result.stderr].filter(
+      (d): d is string => d !== undefined,
+    );
+    const blobs = new Map<string, Uint8Array>();
+    for (const digest of wanted) {
+      if (blobs.has(digest)) continue;
+      const bytes = await this.guarded(this.store.getBlob(digest));
+      if (!bytes) return undefined;
+      blobs.set(digest, bytes);
+    }
+    return blobs;
+  }
+
+  /** A corrupt entry is a miss (it was removed), counted; other store errors propagate (fail open). */
+  private async guarded<T>(p: Promise<T | undefined>): Promise<T | undefined> {
+    try {
+      return await p;
+    } catch (err) {
+      if (err instanceof CorruptEntry) {
+        this.event.corrupt = (this.event.corrupt ?? 0) + 1;
+        return undefined;
+      }
+      throw err;
+    }
+  }
+
+  private explain(label: string, parts: KeyParts, outcome: string): void {
+    writeExplain(this.cacheDir, label, (r) => {
+      r.lookup = { parts, outcome, at: new Date().toISOString() };
+    });
+  }
+
+  private relocate(bytes: Uint8Array, r: Relocation | undefined): Uint8Array {
+    if (!r) return bytes;
+    let text = Buffer.from(bytes).toString("utf8");
+    for (const s of [...new Set(r.spellings)].sort((a, b) => b.length - a.length))
+      text = text.split(s).join(r.token);
+    return new TextEncoder().encode(text);
+  }
+
+  private unrelocate(bytes: Uint8Array, r: Relocation | undefined): Uint8Array {
+    if (!r) return bytes;
+    return new TextEncoder().encode(Buffer.from(bytes).toString("utf8").split(r.token).join(r.restoreAs));
+  }
+}
+
+/** A fresh file (never a link into the store), renamed into place so readers see all or nothing. */
+function writeOutput(dest: string, bytes: Uint8Array, mode: number): void {
+  const tmp = `${dest}.galley-${process.pid}`;
+  try {
+    writeFileSync(tmp, bytes, { mode });
+    chmodSync(tmp, mode);
+    renameSync(tmp, dest);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}

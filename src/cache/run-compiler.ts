@@ -1,0 +1,37 @@
+/** Running the real compiler: as if galley were not there, or with its output kept for the cache. */
+import { stdioWithJobserver } from "./jobserver.ts";
+
+export interface Captured {
+  code: number;
+  stdout: Uint8Array;
+  stderr: Uint8Array;
+}
+
+/** All stdio inherited (and cargo's jobserver descriptors passed on). */
+export async function runPlain(argv: string[]): Promise<number> {
+  const stdio = stdioWithJobserver(process.env, ["inherit", "inherit", "inherit"]);
+  // biome-ignore lint/suspicious/noExplicitAny: Bun's stdio tuple type does not admit raw fds past index 2
+  const proc = Bun.spawn(argv, { stdio: stdio as any });
+  return await proc.exited;
+}
+
+/** Output streamed through as it comes (cargo's pipelining waits for rustc's metadata notice) and kept. */
+export async function runCapturing(argv: string[]): Promise<Captured> {
+  const stdio = stdioWithJobserver(process.env, ["inherit", "pipe", "pipe"]);
+  // biome-ignore lint/suspicious/noExplicitAny: Bun's stdio tuple type does not admit raw fds past index 2
+  const proc = Bun.spawn(argv, { stdio: stdio as any });
+  const pump = async (stream: ReadableStream<Uint8Array>, sink: NodeJS.WriteStream) => {
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of stream) {
+      chunks.push(chunk);
+      sink.write(chunk);
+    }
+    return Buffer.concat(chunks);
+  };
+  const [stdout, stderr, code] = await Promise.all([
+    pump(proc.stdout as unknown as ReadableStream<Uint8Array>, process.stdout),
+    pump(proc.stderr as unknown as ReadableStream<Uint8Array>, process.stderr),
+    proc.exited,
+  ]);
+  return { code, stdout, stderr };
+}
