@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import { ActionCache, type ActionSpec, type OutputFile } from "./action-cache.ts";
 import { cacheConfig } from "./config.ts";
 import { parseDepInfo } from "./dep-info.ts";
+import { failOpen, storeFailed } from "./fail-open.ts";
 import { FileDigests } from "./file-digest.ts";
 import { noticeOnce } from "./notice.ts";
 import { runCapturing, runPlain } from "./run-compiler.ts";
@@ -66,12 +67,7 @@ export async function runRustcWrapper(rustc: string, args: string[]): Promise<nu
   try {
     event.reason = await save(cache, spec, inv, cwd, compiled);
   } catch (err) {
-    event.outcome = "error";
-    event.reason = describe(err);
-    noticeOnce(
-      "store",
-      `could not store in the cache at ${dir} (${describe(err)}); builds go on without storing`,
-    );
+    storeFailed(dir, err, event);
   }
   recordStat(dir, event);
   return 0;
@@ -121,17 +117,4 @@ async function save(
   const depInfo = outputs.find((o) => o.name.endsWith(".d"))!;
   await cache.save(spec, parseDepInfo(Buffer.from(depInfo.bytes).toString("utf8")), outputs, compiled);
   return "stored";
-}
-
-function describe(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  return e?.code ? `${e.code}` : err instanceof Error ? err.message : String(err);
-}
-
-async function failOpen(dir: string, err: unknown, argv: string[], event: StatEvent): Promise<number> {
-  noticeOnce("lookup", `cache unavailable at ${dir} (${describe(err)}); compiling without it`);
-  event.outcome = "error";
-  event.reason = describe(err);
-  recordStat(dir, event);
-  return await runPlain(argv);
 }

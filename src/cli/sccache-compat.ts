@@ -3,6 +3,7 @@
  * flags; cc-rs sends C/C++ compiles as `sccache <cc> <args>`.
  */
 
+import { runCcWrapper } from "../cache/cc-wrapper.ts";
 import { cacheConfig } from "../cache/config.ts";
 import { zeroStats } from "../cache/stats.ts";
 import { UsageError } from "../errors.ts";
@@ -38,12 +39,7 @@ export async function runSccacheCompat(
           `unknown sccache flag ${first}`,
           "galley accepts --show-stats, --zero-stats, --start-server, --stop-server",
         );
-      // A C/C++/assembler compile from cc-rs: run it exactly as the compiler would.
-      return await runCompilerPlain(first, rest);
+      // A C/C++/assembler compile from cc-rs.
+      return await runCcWrapper(first, rest);
   }
-}
-
-async function runCompilerPlain(compiler: string, args: string[]): Promise<number> {
-  const proc = Bun.spawn([compiler, ...args], { stdin: "inherit", stdout: "inherit", stderr: "inherit" });
-  return await proc.exited;
 }

@@ -1,0 +1,141 @@
+/**
+ * C/C++/assembler compiles through the `sccache` name (cc-rs runs `sccache <cc> <args>`), cached
+ * like ccache's direct mode: the compiler's identity, the arguments, the working directory, the
+ * source and every header the compiler reported; when the headers changed, a preprocessor-mode
+ * lookup (the hash of `cc -E`) can still find the object.
+ */
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join, relative, resolve } from "node:path";
+import { ActionCache, type ActionSpec, type OutputFile } from "./action-cache.ts";
+import { type CcInvocation, parseCcArgs } from "./cc-args.ts";
+import { cacheConfig } from "./config.ts";
+import { sha256Hex } from "./digest.ts";
+import { failOpen, storeFailed } from "./fail-open.ts";
+import { FileDigests } from "./file-digest.ts";
+import { parseMakeDepfile } from "./make-depfile.ts";
+import { noticeOnce } from "./notice.ts";
+import { runCapturing, runPlain } from "./run-compiler.ts";
+import { type KeyParts, keyOf } from "./rustc-key.ts";
+import { recordStat, type StatEvent } from "./stats.ts";
+import { DiskStore } from "./store/disk.ts";
+import { binaryIdentity } from "./tool-identity.ts";
+
+type Env = Record<string, string | undefined>;
+
+/** Variables the preprocessor and compiler read. */
+const COMPILER_ENV = [
+  "CPATH",
+  "C_INCLUDE_PATH",
+  "CPLUS_INCLUDE_PATH",
+  "OBJC_INCLUDE_PATH",
+  "SOURCE_DATE_EPOCH",
+  "GCC_EXEC_PREFIX",
+  "COMPILER_PATH",
+  "SDKROOT",
+];
+
+export async function runCcWrapper(compiler: string, args: string[]): Promise<number> {
+  const started = performance.now();
+  const env: Env = process.env;
+  const cwd = process.cwd();
+  const inv = parseCcArgs(compiler, args);
+  const argv = [compiler, ...args];
+  let dir: string;
+  try {
+    dir = cacheConfig(env).dir;
+  } catch (err) {
+    noticeOnce("config", `${(err as Error).message}; compiling without the cache`);
+    return await runPlain(argv);
+  }
+  const label = `cc:${inv.source ? basename(inv.source) : "?"}`;
+  if (inv.uncacheable) {
+    recordStat(dir, { outcome: "passthrough", reason: `C/C++: ${inv.uncacheable}`, crate: label });
+    return await runPlain(argv);
+  }
+  const event: StatEvent = { outcome: "miss", crate: label };
+  const digests = new FileDigests(dir);
+  const cache = new ActionCache(new DiskStore(dir), dir, digests, cwd, env, event);
+  let spec: ActionSpec;
+  let ppKey: string | undefined;
+  try {
+    spec = specOf(inv, label, cwd, env, dir);
+    const outcome = await cache.lookup(spec);
+    if (outcome === "inputs-changed") {
+      // Headers changed (or were touched): the preprocessed text may still be the same.
+      ppKey = preprocessedKey(inv, spec.base);
+      if (ppKey && (await cache.restore(spec, ppKey))) event.reason = "preprocessor mode";
+    }
+    if (outcome === "hit" || event.reason === "preprocessor mode") {
+      event.outcome = "hit";
+      event.wrapperMs = performance.now() - started;
+      recordStat(dir, event);
+      return 0;
+    }
+  } catch (err) {
+    return await failOpen(dir, err, argv, event);
+  }
+
+  // A miss: compile, learning the headers from a dependency file of our own unless one was asked for.
+  const scratch = inv.depfile ? undefined : mkdtempSync(join(tmpdir(), "galley-cc-"));
+  const depfile = inv.depfile ?? join(scratch!, "deps.d");
+  const compileArgv = inv.depfile ? argv : [...argv, "-MD", "-MF", depfile];
+  try {
+    const compileStart = performance.now();
+    const compiled = await runCapturing(compileArgv);
+    event.compileMs = Math.round(performance.now() - compileStart);
+    if (compiled.code !== 0) {
+      event.reason = "compile failed";
+      recordStat(dir, event);
+      return compiled.code;
+    }
+    try {
+      const headers = parseMakeDepfile(readFileSync(resolve(cwd, depfile), "utf8"));
+      const outputs: OutputFile[] = [readOutput(cwd, inv.output!)];
+      if (inv.depfile) outputs.push(readOutput(cwd, inv.depfile));
+      await cache.save(spec, { files: headers, env: [] }, outputs, compiled, ppKey ? [ppKey] : []);
+      event.reason = "stored";
+    } catch (err) {
+      storeFailed(dir, err, event);
+    }
+    recordStat(dir, event);
+    return 0;
+  } finally {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+function specOf(inv: CcInvocation, label: string, cwd: string, env: Env, dir: string): ActionSpec {
+  const base: KeyParts = {
+    format: "galley-cc-v1",
+    salt: env.GALLEY_SALT ?? "",
+    compiler: binaryIdentity(inv.compiler, dir, env),
+    args: sha256Hex(JSON.stringify(inv.args)),
+    cwd,
+  };
+  for (const name of COMPILER_ENV) if (env[name] !== undefined) base[`env:${name}`] = env[name]!;
+  return { label, base, root: cwd };
+}
+
+/** The key of the preprocessed source, or undefined when the preprocessor fails. */
+function preprocessedKey(inv: CcInvocation, base: KeyParts): string | undefined {
+  const args: string[] = [];
+  for (let i = 0; i < inv.args.length; i++) {
+    const a = inv.args[i]!;
+    if (a === "-c" || a === "-MD" || a === "-MMD") continue;
+    if (a === "-o" || a === "-MF" || a === "-MT" || a === "-MQ") {
+      i++;
+      continue;
+    }
+    if (/^-(o|MF)./.test(a)) continue;
+    args.push(a);
+  }
+  const p = Bun.spawnSync([inv.compiler, "-E", ...args], { stdout: "pipe", stderr: "ignore" });
+  if (p.exitCode !== 0) return undefined;
+  return keyOf({ base: keyOf(base), preprocessed: sha256Hex(p.stdout) });
+}
+
+function readOutput(cwd: string, path: string): OutputFile {
+  const abs = resolve(cwd, path);
+  return { name: relative(cwd, abs), bytes: readFileSync(abs), mode: statSync(abs).mode & 0o7777 };
+}
