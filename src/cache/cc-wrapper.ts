@@ -93,6 +93,8 @@ export async function runCcWrapper(compiler: string, args: string[]): Promise<nu
       const headers = parseMakeDepfile(readFileSync(resolve(cwd, depfile), "utf8"));
       const outputs: OutputFile[] = [readOutput(cwd, inv.output!)];
       if (inv.depfile) outputs.push(readOutput(cwd, inv.depfile));
+      // A preprocessor-mode entry costs a `cc -E`: worth it where recompiling is slow (sqlite3.c).
+      if (!ppKey && event.compileMs >= preprocessThresholdMs(env)) ppKey = preprocessedKey(inv, spec.base);
       await cache.save(spec, { files: headers, env: [] }, outputs, compiled, ppKey ? [ppKey] : []);
       event.reason = "stored";
     } catch (err) {
@@ -103,6 +105,14 @@ export async function runCcWrapper(compiler: string, args: string[]): Promise<nu
   } finally {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/** Compiles at least this slow also get a preprocessor-mode entry (GALLEY_CC_PREPROCESS_MS). */
+function preprocessThresholdMs(env: Env): number {
+  const v = Number(env.GALLEY_CC_PREPROCESS_MS);
+  return Number.isFinite(v) && env.GALLEY_CC_PREPROCESS_MS !== "" && env.GALLEY_CC_PREPROCESS_MS !== undefined
+    ? v
+    : 1000;
 }
 
 function specOf(inv: CcInvocation, label: string, cwd: string, env: Env, dir: string): ActionSpec {

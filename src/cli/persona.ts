@@ -7,7 +7,7 @@ export const PERSONA_NAMES: readonly Persona[] = ["galley", "cargo-galley", "car
 
 /** True for the `bun build --compile` executable (false when run from source by bun). */
 export function isCompiled(): boolean {
-  return import.meta.path.startsWith("/$bunfs/") || import.meta.path.startsWith("B:\\~BUN\\");
+  return Bun.main.startsWith("/$bunfs/") || Bun.main.startsWith("B:\\~BUN\\");
 }
 
 export function detectPersona(env: Record<string, string | undefined>, argv0: string): Persona {
