@@ -12,9 +12,18 @@ interface Block {
   source?: string;
 }
 
+interface Parts {
+  head: string[];
+  packages: Block[];
+  tail: string[];
+  /** The file's line ending: a checkout with CRLF (Windows, autocrlf) keeps it. */
+  eol: string;
+}
+
 /** Splits a lockfile into the header, the `[[package]]` blocks and what follows them. */
-function split(text: string, where: string): { head: string[]; packages: Block[]; tail: string[] } {
-  const lines = text.split("\n");
+function split(text: string, where: string): Parts {
+  const eol = text.includes("\r\n") ? "\r\n" : "\n";
+  const lines = text.split(/\r?\n/);
   const head: string[] = [];
   const packages: Block[] = [];
   const tail: string[] = [];
@@ -40,11 +49,11 @@ function split(text: string, where: string): { head: string[]; packages: Block[]
   for (const b of packages) {
     if (!b.name || !b.version) throw new InputError(`${where}: a [[package]] entry has no name or version`);
   }
-  return { head, packages, tail };
+  return { head, packages, tail, eol };
 }
 
-function join(parts: { head: string[]; packages: Block[]; tail: string[] }): string {
-  return [...parts.head, ...parts.packages.flatMap((b) => b.lines), ...parts.tail].join("\n");
+function join(parts: Parts): string {
+  return [...parts.head, ...parts.packages.flatMap((b) => b.lines), ...parts.tail].join(parts.eol);
 }
 
 /**
@@ -109,7 +118,38 @@ export function pruneLock(text: string, roots: ReadonlySet<string>, where = "Car
     }
   }
   parts.packages = parts.packages.filter((b) => keep.has(b));
+  shortenRefs(parts.packages);
   return join(parts);
+}
+
+/**
+ * Cargo writes a reference's version only when several packages share the name, and its source only
+ * when several share name and version; after pruning, drop what is no longer needed, as cargo would.
+ */
+function shortenRefs(packages: Block[]): void {
+  const names = new Map<string, number>();
+  const versions = new Map<string, number>();
+  for (const b of packages) {
+    names.set(b.name!, (names.get(b.name!) ?? 0) + 1);
+    versions.set(`${b.name} ${b.version}`, (versions.get(`${b.name} ${b.version}`) ?? 0) + 1);
+  }
+  for (const block of packages) {
+    let changed = false;
+    block.lines = block.lines.map((line) => {
+      const m = /^ "([^" ]+) ([^" ]+)(?: \(([^)]+)\))?",$/.exec(line);
+      if (!m) return line;
+      const [, name, version, source] = m;
+      const short =
+        names.get(name!) === 1
+          ? ` "${name}",`
+          : source !== undefined && versions.get(`${name} ${version}`) === 1
+            ? ` "${name} ${version}",`
+            : line;
+      changed ||= short !== line;
+      return short;
+    });
+    if (changed) sortDependencyList(block);
+  }
 }
 
 function dependencyRefs(b: Block): { name: string; version?: string; source?: string }[] {

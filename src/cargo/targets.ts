@@ -153,7 +153,9 @@ function inferKind(
   const add = (name: string, path: string) => found.push({ kind, name, path, table: { name, path } });
   if (kind === "bin" && isFile(join(pkgDir, "src/main.rs"))) add(packageName, "src/main.rs");
   for (const entry of listDir(join(pkgDir, layout.dir))) {
-    if (entry.isFile() && entry.name.endsWith(".rs"))
+    // Like cargo: dotfiles (editor lock files, macOS ._ files) are skipped; a symlink is a file.
+    if (entry.name.startsWith(".")) continue;
+    if (!entry.isDirectory() && entry.name.endsWith(".rs"))
       add(entry.name.slice(0, -3), `${layout.dir}/${entry.name}`);
     else if (entry.isDirectory() && isFile(join(pkgDir, layout.dir, entry.name, "main.rs"))) {
       add(entry.name, `${layout.dir}/${entry.name}/main.rs`);

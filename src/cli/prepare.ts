@@ -1,5 +1,6 @@
 import { writeFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
+import { ExitCode, errorMessage, GalleyError } from "../errors.ts";
 import { prepare } from "../recipe/prepare.ts";
 import { serializeRecipe } from "../recipe/recipe.ts";
 import { note, warn } from "../util/term.ts";
@@ -36,7 +37,20 @@ export const prepareCommand: Command = {
     const text = serializeRecipe(recipe);
     const out = options["recipe-path"] ?? "recipe.json";
     if (out === "-") process.stdout.write(text);
-    else writeFileSync(out, text);
+    else {
+      try {
+        writeFileSync(out, text);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        throw new GalleyError(
+          `${out}: cannot write the recipe (${code ?? errorMessage(err)})`,
+          ExitCode.failure,
+          code === "ENOENT"
+            ? `create ${dirname(resolve(out))} first, or pass another --recipe-path`
+            : undefined,
+        );
+      }
+    }
     if (!options.quiet) {
       for (const n of notes) warn(n);
       const manifests = recipe.files.filter((f) => f.kind === "manifest").length;

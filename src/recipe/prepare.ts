@@ -43,6 +43,7 @@ export function prepare(opts: PrepareOptions): PrepareResult {
   for (const nested of ws.skippedNested) notes.push(`left out nested workspace ${nested}`);
 
   const targets = new Map<string, PackageTargets>();
+  const dependedOn = new Set([...ws.overrideDirs, ...ws.packages.flatMap((p) => pathDependencyDirs(ws, p))]);
   for (const pkg of ws.packages) {
     const t = discoverTargets(
       join(ws.root, pkg.dir),
@@ -51,7 +52,18 @@ export function prepare(opts: PrepareOptions): PrepareResult {
       editionOf(pkg, ws),
       `${pkg.dir}/Cargo.toml`,
     );
-    if (t.assumedMain) {
+    if (t.assumedMain && dependedOn.has(pkg.dir)) {
+      // Other packages depend on it, so it has a library: cargo ignores a dependency without one
+      // (and the cook would skip that package's dependencies).
+      t.bins = [];
+      t.lib = {
+        kind: "lib",
+        name: pkg.name.replace(/-/g, "_"),
+        path: "src/lib.rs",
+        table: { path: "src/lib.rs" },
+      };
+      notes.push(`${pkg.dir}/Cargo.toml: no source files found; assuming a library at src/lib.rs`);
+    } else if (t.assumedMain) {
       notes.push(`${pkg.dir}/Cargo.toml: no source files found; assuming a binary at src/main.rs`);
     }
     targets.set(pkg.dir, t);
@@ -205,8 +217,9 @@ function rewriteWorkspace(
     workspace.members = memberDirs;
     const defaults = workspace["default-members"];
     if (Array.isArray(defaults)) {
+      const kept = new Set([...memberDirs, ...(packages.some((p) => p.dir === ".") ? ["."] : [])]);
       const keptDefaults = defaults.filter(
-        (d) => typeof d === "string" && memberDirs.includes(joinRel(".", d)),
+        (d) => typeof d === "string" && kept.has(joinRel(".", d)),
       );
       if (keptDefaults.length > 0) workspace["default-members"] = keptDefaults;
       else delete workspace["default-members"];
@@ -240,25 +253,34 @@ function closureForBins(ws: Workspace, targets: Map<string, PackageTargets>, bin
   }
   const byDir = new Map(ws.packages.map((p) => [p.dir, p]));
   const keep = new Set<string>();
-  if (byDir.has(".")) keep.add("."); // the root manifest is always the workspace's root
-  const wsDeps = asTable(asTable(ws.rootManifest.workspace)?.dependencies) ?? {};
-  const stack = [...starts];
+  // The root package is always kept (its manifest is the workspace's root), and cargo loads its
+  // path dependencies too.
+  const root = byDir.get(".");
+  const stack = root ? [...starts, root] : [...starts];
   while (stack.length > 0) {
     const pkg = stack.pop()!;
-    if (keep.has(pkg.dir) && pkg.dir !== ".") continue;
+    if (keep.has(pkg.dir)) continue;
     keep.add(pkg.dir);
-    for (const dep of dependencyEntries(pkg.manifest)) {
-      const path =
-        asString(dep.spec.path) ??
-        (dep.spec.workspace === true ? asString(asTable(wsDeps[dep.key])?.path) : undefined);
-      if (!path) continue;
-      const base = asString(dep.spec.path) ? join(ws.root, pkg.dir) : ws.root;
-      const next = byDir.get(relPosix(ws.root, resolve(base, path)));
+    for (const dir of pathDependencyDirs(ws, pkg)) {
+      const next = byDir.get(dir);
       if (next && !keep.has(next.dir)) stack.push(next);
     }
   }
   for (const dir of ws.overrideDirs) if (byDir.has(dir)) keep.add(dir);
   return keep;
+}
+
+/** Directories (relative to the root) of a package's path dependencies, own or inherited. */
+function pathDependencyDirs(ws: Workspace, pkg: LocalPackage): string[] {
+  const wsDeps = asTable(asTable(ws.rootManifest.workspace)?.dependencies) ?? {};
+  const dirs: string[] = [];
+  for (const dep of dependencyEntries(pkg.manifest)) {
+    const own = asString(dep.spec.path);
+    const inherited = dep.spec.workspace === true ? asString(asTable(wsDeps[dep.key])?.path) : undefined;
+    if (own) dirs.push(relPosix(ws.root, resolve(ws.root, pkg.dir, own)));
+    else if (inherited) dirs.push(relPosix(ws.root, resolve(ws.root, inherited)));
+  }
+  return dirs;
 }
 
 function dummiesFor(dir: string, t: PackageTargets): DummySource[] {
