@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, relative, resolve } from "node:path";
 import { ActionCache, type ActionSpec, type OutputFile } from "./action-cache.ts";
+import { maybeStartGc } from "./auto-gc.ts";
 import { type CcInvocation, parseCcArgs } from "./cc-args.ts";
 import { cacheConfig } from "./config.ts";
 import { sha256Hex } from "./digest.ts";
@@ -97,6 +98,7 @@ export async function runCcWrapper(compiler: string, args: string[]): Promise<nu
       if (!ppKey && event.compileMs >= preprocessThresholdMs(env)) ppKey = preprocessedKey(inv, spec.base);
       await cache.save(spec, { files: headers, env: [] }, outputs, compiled, ppKey ? [ppKey] : []);
       event.reason = "stored";
+      maybeStartGc(env);
     } catch (err) {
       storeFailed(dir, err, event);
     }

@@ -1,13 +1,19 @@
 /**
  * File digests memoised on disk by path + size + mtime + inode + ctime, so that a wrapper process
- * does not re-read a 10 MB rlib that an earlier one already hashed. A file changed in the last
- * two seconds is hashed again ("racy" mtime: a same-size edit within the clock's resolution).
+ * does not re-read a 10 MB rlib that an earlier one already hashed. On a file system with coarse
+ * (whole-second) timestamps, a file changed in the last two seconds is hashed again: a same-size
+ * edit within the clock's resolution would keep its stamp ("racy" mtime).
  */
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sha256Hex } from "./digest.ts";
 
 const RACY_MS = 2000;
+
+function isRacy(st: { mtimeMs: number; ctimeMs: number }): boolean {
+  const coarse = st.mtimeMs % 1000 === 0 && st.ctimeMs % 1000 === 0;
+  return coarse && Date.now() - Math.max(st.mtimeMs, st.ctimeMs) < RACY_MS;
+}
 
 export class FileDigests {
   private readonly memoDir: string | undefined;
@@ -31,7 +37,7 @@ export class FileDigests {
     if (!st.isFile()) return undefined;
     const stamp = `${st.size}:${st.mtimeMs}:${st.ino}:${st.ctimeMs}`;
     const memo = this.memoPath(path);
-    const racy = Date.now() - Math.max(st.mtimeMs, st.ctimeMs) < RACY_MS;
+    const racy = isRacy(st);
     if (memo && !racy) {
       try {
         const [savedStamp, digest] = readFileSync(memo, "utf8").split(" ");
@@ -54,7 +60,7 @@ export class FileDigests {
     if (!memo) return;
     try {
       const st = statSync(path);
-      if (Date.now() - Math.max(st.mtimeMs, st.ctimeMs) < RACY_MS) return;
+      if (isRacy(st)) return;
       this.remember(memo, `${st.size}:${st.mtimeMs}:${st.ino}:${st.ctimeMs}`, digest);
     } catch {}
   }

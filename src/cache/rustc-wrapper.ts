@@ -5,6 +5,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ActionCache, type ActionSpec, type OutputFile } from "./action-cache.ts";
+import { maybeStartGc } from "./auto-gc.ts";
 import { cacheConfig } from "./config.ts";
 import { parseDepInfo } from "./dep-info.ts";
 import { failOpen, storeFailed } from "./fail-open.ts";
@@ -66,6 +67,7 @@ export async function runRustcWrapper(rustc: string, args: string[]): Promise<nu
   }
   try {
     event.reason = await save(cache, spec, inv, cwd, compiled);
+    if (event.reason === "stored") maybeStartGc(env);
   } catch (err) {
     storeFailed(dir, err, event);
   }

@@ -5,7 +5,9 @@ import { note } from "../util/term.ts";
 import { type OptionTable, parseArgs, renderHelp } from "./args.ts";
 import type { Command } from "./command.ts";
 
-const OPTIONS = {} as const satisfies OptionTable;
+const OPTIONS = {
+  auto: { kind: "boolean", description: "gc: quietly, and only if no other gc runs (what builds start)" },
+} as const satisfies OptionTable;
 
 export const cacheCommand: Command = {
   name: "cache",
@@ -18,11 +20,15 @@ export const cacheCommand: Command = {
       "\n  gc      remove least recently used entries until under GALLEY_CACHE_SIZE\n  clear   remove every entry\n  verify  check every stored blob against its digest; remove damaged ones\n",
     ),
   async run(argv) {
-    const { positionals } = parseArgs("cache", OPTIONS, argv, { maxPositionals: 1 });
+    const { positionals, options } = parseArgs("cache", OPTIONS, argv, { maxPositionals: 1 });
     const config = cacheConfig(process.env);
     const store = new DiskStore(config.dir);
     switch (positionals[0]) {
       case "gc": {
+        if (options.auto) {
+          store.gcLocked(config.maxSize);
+          return 0;
+        }
         const { removed, freedBytes } = store.gc(config.maxSize);
         note(
           `removed ${removed} entries (${(freedBytes / 2 ** 20).toFixed(1)} MiB); ${config.dir} holds ${(store.sizeBytes() / 2 ** 20).toFixed(1)} MiB`,

@@ -147,6 +147,28 @@ export class DiskStore implements Store {
     return { checked, removed };
   }
 
+  /**
+   * gc by one process at a time (a lock file; a lock older than ten minutes belongs to a gc that
+   * died). Returns undefined when another gc holds the lock.
+   */
+  gcLocked(limit: number): { removed: number; freedBytes: number } | undefined {
+    const lock = join(this.base, "gc.lock");
+    mkdirSync(this.base, { recursive: true });
+    try {
+      if (Date.now() - statSync(lock).mtimeMs > 10 * 60 * 1000) rmSync(lock, { force: true });
+    } catch {}
+    try {
+      writeFileSync(lock, String(process.pid), { flag: "wx" });
+    } catch {
+      return undefined;
+    }
+    try {
+      return this.gc(limit);
+    } finally {
+      rmSync(lock, { force: true });
+    }
+  }
+
   /** Removes every entry. */
   clear(): void {
     rmSync(this.base, { recursive: true, force: true });
