@@ -3,7 +3,7 @@
  * (base key -> the inputs the last miss read -> full key -> result), all-or-nothing verified
  * restores, output replay, and storing a miss. Wrappers describe an action; this runs the cache.
  */
-import { chmodSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sha256Hex } from "./digest.ts";
 import { writeExplain } from "./explain-log.ts";
@@ -78,7 +78,6 @@ export class ActionCache {
       this.explain(spec.label, parts, "miss: a source file or env var changed");
       return "inputs-changed";
     }
-    this.explain(spec.label, parts, "hit");
     return "hit";
   }
 
@@ -196,15 +195,15 @@ export class ActionCache {
   }
 }
 
-/** A fresh file (never a link into the store), renamed into place so readers see all or nothing. */
+/**
+ * A fresh file, never a link into the store. The old file is unlinked first, not overwritten: cargo
+ * hardlinks outputs (target/release/app is deps/app-<hash>), and a write through one name would
+ * change the other. No one reads a unit's outputs while it builds (cargo orders the units), and
+ * a torn file after a crash has no fingerprint, so cargo rebuilds it; writing in place spares the
+ * rename, which costs a journal flush on ext4 when it replaces a file.
+ */
 function writeOutput(dest: string, bytes: Uint8Array, mode: number): void {
-  const tmp = `${dest}.galley-${process.pid}`;
-  try {
-    writeFileSync(tmp, bytes, { mode });
-    chmodSync(tmp, mode);
-    renameSync(tmp, dest);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
+  rmSync(dest, { force: true });
+  writeFileSync(dest, bytes, { mode });
+  if ((statSync(dest).mode & 0o7777) !== mode) chmodSync(dest, mode);
 }

@@ -1,5 +1,5 @@
 /** What `galley explain <crate>` reads: the key parts of a crate's last lookup and last stored entry. */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { KeyParts } from "./rustc-key.ts";
 
@@ -25,9 +25,8 @@ export function writeExplain(dir: string, crate: string, update: (r: ExplainReco
     const record = readExplain(dir, crate) ?? {};
     update(record);
     mkdirSync(join(path, ".."), { recursive: true });
-    const tmp = `${path}.${process.pid}`;
-    writeFileSync(tmp, JSON.stringify(record));
-    renameSync(tmp, path);
+    // Written in place: a torn record reads as none, and this is diagnostics only.
+    writeFileSync(path, JSON.stringify(record));
   } catch {
     // diagnostics never fail a build
   }

@@ -4,11 +4,13 @@
  * (whole-second) timestamps, a file changed in the last two seconds is hashed again: a same-size
  * edit within the clock's resolution would keep its stamp ("racy" mtime).
  */
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sha256Hex } from "./digest.ts";
 
 const RACY_MS = 2000;
+/** Smaller files are hashed again rather than memoised: hashing 1 MiB costs less than a memo write. */
+const MEMO_MIN_BYTES = 1 << 20;
 
 function isRacy(st: { mtimeMs: number; ctimeMs: number }): boolean {
   const coarse = st.mtimeMs % 1000 === 0 && st.ctimeMs % 1000 === 0;
@@ -18,7 +20,6 @@ function isRacy(st: { mtimeMs: number; ctimeMs: number }): boolean {
 export class FileDigests {
   private readonly memoDir: string | undefined;
   private readonly seen = new Map<string, string>();
-  private counter = 0;
 
   constructor(cacheDir: string | undefined) {
     this.memoDir = cacheDir ? join(cacheDir, "v1", "digests") : undefined;
@@ -36,9 +37,8 @@ export class FileDigests {
     }
     if (!st.isFile()) return undefined;
     const stamp = `${st.size}:${st.mtimeMs}:${st.ino}:${st.ctimeMs}`;
-    const memo = this.memoPath(path);
-    const racy = isRacy(st);
-    if (memo && !racy) {
+    const memo = st.size >= MEMO_MIN_BYTES && !isRacy(st) ? this.memoPath(path) : undefined;
+    if (memo) {
       try {
         const [savedStamp, digest] = readFileSync(memo, "utf8").split(" ");
         if (savedStamp === stamp && digest && /^[0-9a-f]{64}$/.test(digest)) {
@@ -49,7 +49,7 @@ export class FileDigests {
     }
     const digest = sha256Hex(readFileSync(path));
     this.seen.set(path, digest);
-    if (memo && !racy) this.remember(memo, stamp, digest);
+    if (memo) this.remember(memo, stamp, digest);
     return digest;
   }
 
@@ -60,7 +60,7 @@ export class FileDigests {
     if (!memo) return;
     try {
       const st = statSync(path);
-      if (isRacy(st)) return;
+      if (isRacy(st) || st.size < MEMO_MIN_BYTES) return;
       this.remember(memo, `${st.size}:${st.mtimeMs}:${st.ino}:${st.ctimeMs}`, digest);
     } catch {}
   }
@@ -73,11 +73,10 @@ export class FileDigests {
 
   private remember(memo: string, stamp: string, digest: string): void {
     try {
-      const dir = join(memo, "..");
-      mkdirSync(dir, { recursive: true });
-      const tmp = `${memo}.${process.pid}.${this.counter++}`;
-      writeFileSync(tmp, `${stamp} ${digest}`);
-      renameSync(tmp, memo);
+      mkdirSync(join(memo, ".."), { recursive: true });
+      // In place: a torn memo fails the stamp or digest check and is recomputed; writers of one
+      // stamp write the same bytes.
+      writeFileSync(memo, `${stamp} ${digest}`);
     } catch {
       // a memo is an optimisation only
     }

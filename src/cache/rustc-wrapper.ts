@@ -4,6 +4,7 @@
  */
 import { readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { debug } from "../util/term.ts";
 import { ActionCache, type ActionSpec, type OutputFile } from "./action-cache.ts";
 import { maybeStartGc } from "./auto-gc.ts";
 import { cacheConfig } from "./config.ts";
@@ -47,7 +48,12 @@ export async function runRustcWrapper(rustc: string, args: string[]): Promise<nu
   let spec: ActionSpec | undefined;
   try {
     spec = specOf(inv, rustc, cwd, env, dir, digests);
-    if ((await cache.lookup(spec)) === "hit") {
+    debug(`${label}: key computed in ${(performance.now() - started).toFixed(1)} ms`);
+    const outcome = await cache.lookup(spec);
+    debug(
+      `${label}: ${outcome} after ${(performance.now() - started).toFixed(1)} ms (restore ${event.restoreMs ?? 0} ms)`,
+    );
+    if (outcome === "hit") {
       event.outcome = "hit";
       event.wrapperMs = performance.now() - started;
       recordStat(dir, event);
