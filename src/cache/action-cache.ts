@@ -177,7 +177,7 @@ export class ActionCache {
 
   private explain(label: string, parts: KeyParts, outcome: string): void {
     writeExplain(this.cacheDir, label, (r) => {
-      r.lookup = { parts, outcome, at: new Date().toISOString() };
+      r.lookup = { parts, outcome, at: new Date().toISOString(), ...(r.stored ? { against: r.stored } : {}) };
     });
   }
 

@@ -3,9 +3,15 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { KeyParts } from "./rustc-key.ts";
 
+export interface StoredParts {
+  parts: KeyParts;
+  at: string;
+}
+
 export interface ExplainRecord {
-  lookup?: { parts: KeyParts; outcome: string; at: string };
-  stored?: { parts: KeyParts; at: string };
+  /** The last miss, with the entry that was stored for this crate when it happened. */
+  lookup?: { parts: KeyParts; outcome: string; at: string; against?: StoredParts };
+  stored?: StoredParts;
 }
 
 const fileOf = (dir: string, crate: string) =>

@@ -24,11 +24,12 @@ export const explainCommand: Command = {
       );
     }
     const out: string[] = [`${name}: last lookup at ${record.lookup.at}: ${record.lookup.outcome}`];
+    const against = record.lookup.against;
     if (record.lookup.outcome !== "hit") {
-      if (!record.stored) out.push("nothing of this crate was ever stored: its first build with this cache");
+      if (!against) out.push("nothing of this crate was stored before: its first build with this cache");
       else {
-        const diff = diffParts(record.lookup.parts, record.stored.parts);
-        out.push(`compared with the entry stored at ${record.stored.at}:`);
+        const diff = diffParts(record.lookup.parts, against.parts);
+        out.push(`compared with the entry stored at ${against.at}:`);
         out.push(
           ...(diff.length > 0
             ? diff.map((l) => `  ${l}`)

@@ -1,0 +1,97 @@
+/** galley stats / explain / cache, and the sccache name's maintenance flags. */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { galley, ok, removeDir, run } from "../helpers.ts";
+import { type CacheProject, cachedBuild, cacheProject, edit } from "./cache-harness.ts";
+
+let p: CacheProject;
+let env: Record<string, string>;
+beforeAll(() => {
+  p = cacheProject();
+  env = { GALLEY_DIR: p.cacheDir };
+  cachedBuild(p);
+});
+afterAll(() => {
+  removeDir(join(p.dir, ".."));
+  removeDir(join(p.cacheDir, ".."));
+});
+
+describe("galley stats", () => {
+  test("--json has numeric hits and misses, and the rest of the counters", () => {
+    cachedBuild(p);
+    const s = JSON.parse(ok(galley(["stats", "--json"], { cwd: p.dir, env })).stdout);
+    expect(s.hits).toBe(6);
+    expect(s.misses).toBe(0);
+    expect(typeof s.compileMsSaved).toBe("number");
+    expect(s.storeBytes).toBeGreaterThan(0);
+    const text = ok(galley(["stats"], { cwd: p.dir, env })).stdout;
+    expect(text).toMatch(/Hits\s+6/);
+  });
+
+  test("--zero resets the counters", () => {
+    ok(galley(["stats", "--zero"], { cwd: p.dir, env }));
+    const s = JSON.parse(ok(galley(["stats", "--json"], { cwd: p.dir, env })).stdout);
+    expect([s.hits, s.misses]).toEqual([0, 0]);
+  });
+
+  test("passthroughs are counted with their reason", () => {
+    const b = cachedBuild(p, { env: { CARGO_INCREMENTAL: "1" } });
+    expect(b.passthroughs).toEqual(["app", "build_script_build", "corelib", "hello_derive"]);
+    const s = JSON.parse(ok(galley(["stats", "--json"], { cwd: p.dir, env })).stdout);
+    expect(s.passthroughReasons).toEqual({ incremental: 4 });
+    expect(s.hits).toBe(2); // the registry crates still hit
+  });
+});
+
+describe("galley explain", () => {
+  test("names the source file that changed", () => {
+    const undo = edit(join(p.dir, "corelib/src/lib.rs"), '"hello from corelib"', '"hello again"');
+    try {
+      cachedBuild(p);
+      const out = ok(galley(["explain", "corelib"], { cwd: p.dir, env })).stdout;
+      expect(out).toContain("a source file or env var changed");
+      expect(out).toContain("~ file:corelib/src/lib.rs");
+      const app = ok(galley(["explain", "app"], { cwd: p.dir, env })).stdout;
+      expect(app).toMatch(/~ extern:corelib/);
+    } finally {
+      undo();
+    }
+  });
+
+  test("names the env var that changed", () => {
+    cachedBuild(p, { env: { APP_TAG: "explain-me" } });
+    const out = ok(galley(["explain", "app"], { cwd: p.dir, env })).stdout;
+    expect(out).toContain("~ env-dep:APP_TAG: unset -> =explain-me");
+  });
+
+  test("a crate never looked up is a clear error", () => {
+    const r = galley(["explain", "no-such-crate"], { cwd: p.dir, env });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('no cache lookup of crate "no_such_crate"');
+  });
+});
+
+describe("galley cache", () => {
+  test("verify checks every entry; clear empties the store", () => {
+    const v = ok(galley(["cache", "verify"], { cwd: p.dir, env }));
+    expect(v.stderr).toMatch(/checked \d+ entries; removed 0 damaged/);
+    ok(galley(["cache", "clear"], { cwd: p.dir, env }));
+    const s = JSON.parse(ok(galley(["stats", "--json"], { cwd: p.dir, env })).stdout);
+    expect(s.storeBytes).toBe(0);
+    expect(galley(["cache", "bogus"], { cwd: p.dir, env }).code).toBe(2);
+  });
+});
+
+describe("the sccache name", () => {
+  test("accepts --show-stats, --zero-stats, --start-server and --stop-server", () => {
+    const shims = join(p.cacheDir, "..", "shims");
+    ok(galley(["shims", "install", shims], { cwd: p.dir }));
+    const sccache = join(shims, "sccache");
+    for (const flag of ["--start-server", "--stop-server", "--zero-stats"]) {
+      expect(run([sccache, flag], { cwd: p.dir, env }).code).toBe(0);
+    }
+    const stats = ok(run([sccache, "--show-stats"], { cwd: p.dir, env }));
+    expect(stats.stdout).toMatch(/Hits\s+0/);
+    expect(run([sccache, "--bogus"], { cwd: p.dir, env }).code).toBe(2);
+  });
+});
