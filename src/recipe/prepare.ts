@@ -218,9 +218,7 @@ function rewriteWorkspace(
     const defaults = workspace["default-members"];
     if (Array.isArray(defaults)) {
       const kept = new Set([...memberDirs, ...(packages.some((p) => p.dir === ".") ? ["."] : [])]);
-      const keptDefaults = defaults.filter(
-        (d) => typeof d === "string" && kept.has(joinRel(".", d)),
-      );
+      const keptDefaults = defaults.filter((d) => typeof d === "string" && kept.has(joinRel(".", d)));
       if (keptDefaults.length > 0) workspace["default-members"] = keptDefaults;
       else delete workspace["default-members"];
     }
