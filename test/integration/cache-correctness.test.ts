@@ -29,6 +29,20 @@ describe("compiler cache correctness", () => {
     expect(appOutput(p)).toContain("core: hello from corelib");
   });
 
+  test("cargo's variables that cannot reach the code are not in the key (sccache misses on them)", () => {
+    const b = cachedBuild(p, {
+      env: { CARGO_TERM_COLOR: "always", CARGO_BUILD_JOBS: "1", CARGO_TERM_VERBOSE: "true" },
+    });
+    expect(b.misses).toEqual([]);
+    expect(b.hits).toEqual(ALL_UNITS);
+  });
+
+  test("GALLEY_SALT misses everything, on purpose", () => {
+    const b = cachedBuild(p, { env: { GALLEY_SALT: "release-2" } });
+    expect(b.hits).toEqual([]);
+    expect(b.misses).toEqual(ALL_UNITS);
+  });
+
   test("an edit in a path dependency misses it and its dependents only", () => {
     const undo = edit(join(p.dir, "corelib/src/lib.rs"), '"hello from corelib"', '"hi from corelib"');
     try {
