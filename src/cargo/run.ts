@@ -37,7 +37,13 @@ export function cargoInvocation(
 /** Runs a command, handing each stdout line to `onLine`; stderr and stdin are the user's. */
 export async function runStreaming(
   argv: string[],
-  opts: { cwd: string; env: Record<string, string | undefined>; onLine: (line: string) => void },
+  opts: {
+    cwd: string;
+    env: Record<string, string | undefined>;
+    onLine: (line: string) => void;
+    /** Called once the command runs, with a way to signal it. */
+    onSpawn?: (kill: (signal: NodeJS.Signals) => void) => void;
+  },
 ): Promise<number> {
   debug(`running ${argv.join(" ")}`);
   let proc: ReturnType<typeof Bun.spawn>;
@@ -52,6 +58,7 @@ export async function runStreaming(
   } catch (err) {
     throw new Error(`cannot run ${argv[0]}: ${(err as Error).message}`);
   }
+  opts.onSpawn?.((signal) => proc.kill(signal));
   const decoder = new TextDecoder();
   let pending = "";
   for await (const chunk of proc.stdout as ReadableStream<Uint8Array>) {

@@ -17,7 +17,7 @@ export const cookCommand: Command = {
   async run(argv) {
     const { options, rest } = parseArgs("cook", COOK_OPTIONS, argv);
     const result = await cook(options, rest, process.cwd());
-    if (!options["no-build"] && options.verbose > 0) {
+    if (!options["no-build"] && options.verbose > 0 && result.exitCode === 0) {
       note(`dependencies cooked; removed ${result.removedUnits} outputs of the workspace's dummy units`);
     }
     return result.exitCode;

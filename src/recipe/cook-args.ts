@@ -77,7 +77,8 @@ export function cargoCommand(
   const each = (values: string[], name: string) => {
     for (const v of values) args.push(name, v);
   };
-  flag(o.release, "--release");
+  // cargo rejects --release with any --profile, even `release`: pass that one once.
+  flag(o.release && o.profile === undefined, "--release");
   if (o.profile !== undefined) args.push("--profile", o.profile);
   each(o.target, "--target");
   if (o["target-dir"] !== undefined) args.push("--target-dir", o["target-dir"]);

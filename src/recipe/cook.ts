@@ -29,6 +29,8 @@ export function readRecipe(path: string): Recipe {
 }
 
 export async function cook(o: CookOptions, passthrough: string[], cwd: string): Promise<CookResult> {
+  // cargo runs in the skeleton's directory: a relative target dir stays relative to where cook was run.
+  if (o["target-dir"] !== undefined) o = { ...o, "target-dir": resolve(cwd, o["target-dir"]) };
   const { subcommand, args } = cargoCommand(o, passthrough); // validate flags before touching files
   const recipe = readRecipe(resolve(cwd, o["recipe-path"] ?? "recipe.json"));
   const dir = o["manifest-path"] ? dirname(resolve(cwd, o["manifest-path"])) : cwd;
@@ -39,17 +41,31 @@ export async function cook(o: CookOptions, passthrough: string[], cwd: string): 
     return { exitCode: 0, removedUnits: 0 };
   }
 
+  // Interrupted while cargo runs: stop cargo, and let the cleanup and the restore below run; a second
+  // signal (or one before cargo started) restores the directory and exits at once.
+  let interrupted: number | undefined;
+  let stopCargo: ((signal: NodeJS.Signals) => void) | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
-    skeleton.restore();
-    process.exit(signal === "SIGINT" ? 130 : 143);
+    const exitCode = signal === "SIGINT" ? 130 : 143;
+    if (stopCargo && interrupted === undefined) {
+      interrupted = exitCode;
+      stopCargo(signal);
+      return;
+    }
+    try {
+      skeleton.restore();
+    } finally {
+      process.exit(exitCode);
+    }
   };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   const collector = new LocalUnitCollector();
   let code: number;
   try {
     const pinsToolchain = recipe.files.some((f) => f.kind === "toolchain");
     const { cargo, env } = cargoInvocation(process.env, pinsToolchain);
+    if (env.CARGO_TARGET_DIR) env.CARGO_TARGET_DIR = resolve(cwd, env.CARGO_TARGET_DIR);
     const argv = [
       cargo,
       subcommand,
@@ -72,6 +88,9 @@ export async function cook(o: CookOptions, passthrough: string[], cwd: string): 
         }
         process.stdout.write(`${line}\n`);
       },
+      onSpawn: (kill) => {
+        stopCargo = kill;
+      },
     }).catch((err: Error) => {
       throw new GalleyError(err.message, 127, "install Rust (cargo) or set $CARGO");
     });
@@ -84,6 +103,7 @@ export async function cook(o: CookOptions, passthrough: string[], cwd: string): 
       skeleton.restore();
     }
   }
+  if (interrupted !== undefined) return { exitCode: interrupted, removedUnits: collector.removals.length };
   if (code !== 0) throw new ChildFailed(`cargo ${subcommand}`, code);
   return { exitCode: 0, removedUnits: collector.removals.length };
 }

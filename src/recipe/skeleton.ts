@@ -58,9 +58,11 @@ export function writeSkeleton(dir: string, recipe: Recipe, opts: SkeletonOptions
     createdDirs.push(...missing); // deepest first
   };
   const restore = () => {
-    for (const p of created) rmSync(p, { force: true });
-    for (const p of replaced) renameSync(`${p}${BACKUP_SUFFIX}`, p);
-    for (const d of createdDirs) {
+    // Emptied as it goes, so that a second call (after an interruption) does nothing.
+    for (const p of created.splice(0)) rmSync(p, { force: true });
+    for (const p of replaced.splice(0)) renameSync(`${p}${BACKUP_SUFFIX}`, p);
+    // Deepest first: a directory created for one file can hold one created for a later file.
+    for (const d of createdDirs.splice(0).sort((a, b) => b.length - a.length)) {
       try {
         rmdirSync(d);
       } catch {

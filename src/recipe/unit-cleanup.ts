@@ -10,6 +10,7 @@ interface ArtifactMessage {
   reason: "compiler-artifact";
   package_id: string;
   target: { kind: string[]; name: string };
+  profile?: { test?: boolean };
   filenames: string[];
   executable?: string | null;
 }
@@ -27,8 +28,27 @@ export function isLocalPackageId(id: string): boolean {
   return id.startsWith("path+file://") || id.includes("(path+file://");
 }
 
+/** The package name in a package id: `…/dir#name@1.0.0`, `…/name#1.0.0` or `name 1.0.0 (…)`. */
+export function packageNameOf(id: string): string | undefined {
+  const old = /^(\S+) \S+ \(/.exec(id);
+  if (old) return old[1];
+  const hash = id.lastIndexOf("#");
+  if (hash === -1) return undefined;
+  const fragment = id.slice(hash + 1);
+  const at = fragment.indexOf("@");
+  if (at !== -1) return fragment.slice(0, at);
+  const url = id.slice(0, hash);
+  return decodeURIComponent(url.slice(url.lastIndexOf("/") + 1));
+}
+
+const HASH_SUFFIX = /-([0-9a-f]{16})$/;
+
 export class LocalUnitCollector {
   private readonly paths = new Set<string>();
+  /** Local units whose outputs carry no hash (cdylib, dylib): their fingerprints are found at the end. */
+  private readonly unhashed: { profile: string; pkg: string; file: string }[] = [];
+  /** Hashes of the other packages' units, which an unhashed local unit's lookup must not touch. */
+  private readonly otherHashes = new Set<string>();
 
   /** Feed every JSON message cargo printed. */
   add(msg: CargoMessage): void {
@@ -36,42 +56,65 @@ export class LocalUnitCollector {
     else if (msg.reason === "build-script-executed") {
       const m = msg as BuildScriptMessage;
       if (isLocalPackageId(m.package_id)) this.unitDir(dirname(m.out_dir));
+      else this.otherHash(dirname(m.out_dir));
     }
   }
 
   /** Files and directories to remove. */
   get removals(): string[] {
+    this.resolveUnhashed();
     return [...this.paths].sort();
   }
 
   removeAll(): number {
+    this.resolveUnhashed();
     for (const p of this.paths) rmSync(p, { recursive: true, force: true });
     return this.paths.size;
   }
 
+  private otherHash(file: string): void {
+    const m = /-([0-9a-f]{16})(?:\.[A-Za-z0-9.]+)?$/.exec(basename(file));
+    if (m) this.otherHashes.add(m[1]!);
+  }
+
   private artifact(m: ArtifactMessage): void {
-    if (!isLocalPackageId(m.package_id)) return;
+    if (!isLocalPackageId(m.package_id)) {
+      for (const f of m.filenames) this.otherHash(m.target.kind.includes("custom-build") ? dirname(f) : f);
+      return;
+    }
     if (m.target.kind.includes("custom-build")) {
       // <profile>/build/<pkg>-<hash>/build-script-build
       for (const f of m.filenames) this.unitDir(dirname(f));
       return;
     }
+    let found = false;
     for (const file of m.filenames) {
       const hashed = /^(?:lib)?(.+)-([0-9a-f]{16})(\.[A-Za-z0-9.]+)?$/.exec(basename(file));
       if (hashed && basename(dirname(file)) === "deps") {
         this.hashedOutput(dirname(dirname(file)), hashed[1]!, hashed[2]!);
         this.paths.add(file);
+        found = true;
       } else {
         // An uplifted binary or example (<profile>/app, <profile>/examples/app): find its hashed
         // original in deps/ by identity, so that nothing else of the same name is touched.
-        this.uplifted(file, m.target.name);
+        found = this.uplifted(file, m.target.name) || found;
       }
+    }
+    const pkg = packageNameOf(m.package_id);
+    const first = m.filenames[0];
+    if (!found && pkg && first) {
+      // cargo gives local cdylib/dylib outputs no hash: find the unit's fingerprint by its file name.
+      const parent = dirname(first);
+      const profile = ["examples", "deps"].includes(basename(parent)) ? dirname(parent) : parent;
+      this.unhashed.push({ profile, pkg, file: fingerprintFile(m) });
     }
   }
 
-  private uplifted(file: string, targetName: string): void {
+  /** Returns whether the unit's hash was found. */
+  private uplifted(file: string, targetName: string): boolean {
     this.paths.add(file);
-    const dotD = file.replace(/(\.exe)?$/, ".d");
+    // <profile>/app.d, <profile>/libfoo.d (for libfoo.rlib / libfoo.so)
+    const dotD = file.replace(/(\.(exe|rlib|so|dylib|dll|a|lib|wasm|js))?$/, ".d");
     this.paths.add(dotD);
     const parent = dirname(file);
     const profile = basename(parent) === "examples" ? dirname(parent) : parent;
@@ -81,6 +124,25 @@ export class LocalUnitCollector {
     if (linked) {
       this.paths.add(join(depsDir, linked.name));
       this.hashedOutput(profile, linked.stem, linked.hash);
+      return true;
+    }
+    // Unhashed in deps/ too (cdylib, dylib): the same name, and <crate>.d beside it.
+    const copy = join(depsDir, basename(file));
+    if (copy !== file && sameFile(copy, file)) {
+      this.paths.add(copy);
+      this.paths.add(join(depsDir, `${stem}.d`));
+    }
+    return false;
+  }
+
+  private resolveUnhashed(): void {
+    for (const u of this.unhashed.splice(0)) {
+      for (const entry of safeList(join(u.profile, ".fingerprint"))) {
+        const m = HASH_SUFFIX.exec(entry);
+        if (!m || entry !== `${u.pkg}-${m[1]}` || this.otherHashes.has(m[1]!)) continue;
+        const dir = join(u.profile, ".fingerprint", entry);
+        if (safeList(dir).includes(u.file)) this.paths.add(dir);
+      }
     }
   }
 
@@ -110,6 +172,34 @@ export class LocalUnitCollector {
   }
 }
 
+/** The name of a unit's fingerprint file, as cargo names it: `lib-foo`, `bin-app`, `test-lib-foo`. */
+function fingerprintFile(m: ArtifactMessage): string {
+  const k = m.target.kind;
+  const kind = k.includes("bin")
+    ? "bin"
+    : k.includes("example")
+      ? "example"
+      : k.includes("test")
+        ? "integration-test"
+        : k.includes("bench")
+          ? "bench"
+          : "lib";
+  return `${m.profile?.test ? "test-" : ""}${kind}-${m.target.name}`;
+}
+
+function sameFile(a: string, b: string): boolean {
+  try {
+    const sa = statSync(a);
+    const sb = statSync(b);
+    return (
+      (sa.ino === sb.ino && sa.dev === sb.dev) ||
+      (sa.size === sb.size && readFileSync(a).equals(readFileSync(b)))
+    );
+  } catch {
+    return false;
+  }
+}
+
 function findSameFile(
   file: string,
   dir: string,
@@ -122,7 +212,7 @@ function findSameFile(
     return undefined;
   }
   for (const name of safeList(dir)) {
-    const m = /^(.+)-([0-9a-f]{16})(\.exe)?$/.exec(name);
+    const m = /^(?:lib)?(.+)-([0-9a-f]{16})(\.[A-Za-z0-9.]+)?$/.exec(name);
     if (!m || !stems.includes(m[1]!)) continue;
     try {
       const s = statSync(join(dir, name));
@@ -132,7 +222,7 @@ function findSameFile(
   // No hardlink (a filesystem without them): compare contents.
   const bytes = readFileSync(file);
   for (const name of safeList(dir)) {
-    const m = /^(.+)-([0-9a-f]{16})(\.exe)?$/.exec(name);
+    const m = /^(?:lib)?(.+)-([0-9a-f]{16})(\.[A-Za-z0-9.]+)?$/.exec(name);
     if (!m || !stems.includes(m[1]!)) continue;
     const candidate = join(dir, name);
     if (statSync(candidate).size === target.size && readFileSync(candidate).equals(bytes)) {
