@@ -6,6 +6,7 @@ import { bold, isDebug, red } from "../util/term.ts";
 import { cacheCommand } from "./cache.ts";
 import type { Command } from "./command.ts";
 import { cookCommand } from "./cook.ts";
+import { dockerfileCommand } from "./dockerfile.ts";
 import { explainCommand } from "./explain.ts";
 import { detectPersona, isRustcPath, normalizeArgs, type Persona } from "./persona.ts";
 import { prepareCommand } from "./prepare.ts";
@@ -21,6 +22,7 @@ const COMMANDS: Command[] = [
   statsCommand,
   explainCommand,
   cacheCommand,
+  dockerfileCommand,
   shimsCommand,
 ];
 const CHEF_COMMANDS = new Set(["prepare", "cook"]);

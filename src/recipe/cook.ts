@@ -60,7 +60,7 @@ export async function cook(o: CookOptions, passthrough: string[], cwd: string): 
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  const collector = new LocalUnitCollector();
+  const collector = new LocalUnitCollector(new Set(recipe.real.map((d) => resolve(dir, d))));
   let code: number;
   try {
     const pinsToolchain = recipe.files.some((f) => f.kind === "toolchain");

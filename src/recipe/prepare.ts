@@ -3,7 +3,7 @@
  * the lockfile), masks local versions so that bumps keep the dependency layer, and makes every
  * target explicit so the skeleton needs no source tree.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { stringify } from "smol-toml";
 import { dependencyEntries, overrideEntries } from "../cargo/dependencies.ts";
@@ -85,12 +85,28 @@ export function prepare(opts: PrepareOptions): PrepareResult {
   const files: RecipeFile[] = [];
   const sources: DummySource[] = [];
   const rootHasPackage = packages.some((p) => p.dir === ".");
+  // Packages that [patch]/[replace] point at stand in for crates that third-party crates may
+  // depend on: a dummy would break those, so they travel with their real sources.
+  const real: string[] = [];
   for (const pkg of packages) {
     const manifest = structuredClone(pkg.manifest);
-    rewritePackage(manifest, pkg, targets.get(pkg.dir)!, maskable, ws);
+    const own = ws.overrideDirs.has(pkg.dir) && pkg.dir !== "." ? realSources(ws.root, pkg.dir) : [];
+    if (own.some((f) => f.path.endsWith(".rs"))) {
+      real.push(pkg.dir);
+      delete manifest.lints;
+      maskPathDependencies(manifest, pkg, maskable, ws);
+      files.push(...own);
+    } else {
+      if (ws.overrideDirs.has(pkg.dir) && pkg.dir !== ".") {
+        notes.push(
+          `${pkg.dir}: [patch]/[replace] package without its sources here; crates that use it get a dummy`,
+        );
+      }
+      rewritePackage(manifest, pkg, targets.get(pkg.dir)!, maskable, ws);
+      sources.push(...dummiesFor(pkg.dir, targets.get(pkg.dir)!));
+    }
     if (pkg.dir === ".") rewriteWorkspace(manifest, ws, packages, maskable, opts.bins.length > 0);
     files.push({ path: joinRel(pkg.dir, "Cargo.toml"), kind: "manifest", contents: canonicalToml(manifest) });
-    sources.push(...dummiesFor(pkg.dir, targets.get(pkg.dir)!));
   }
   if (!rootHasPackage) {
     const manifest = structuredClone(ws.rootManifest);
@@ -120,7 +136,7 @@ export function prepare(opts: PrepareOptions): PrepareResult {
     const p = join(ws.root, rel);
     if (isFile(p)) files.push({ path: rel, kind: "toolchain", contents: readFileSync(p, "utf8") });
   }
-  return { recipe: { schema: RECIPE_SCHEMA, files, sources: dedupe(sources) }, notes };
+  return { recipe: { schema: RECIPE_SCHEMA, files, sources: dedupe(sources), real }, notes };
 }
 
 function editionOf(pkg: LocalPackage, ws: Workspace): string {
@@ -158,12 +174,58 @@ function rewritePackage(
   setTargets(manifest, "example", t.examples);
   setTargets(manifest, "test", t.tests);
   setTargets(manifest, "bench", t.benches);
+  maskPathDependencies(manifest, pkg, maskable, ws);
+}
+
+function maskPathDependencies(
+  manifest: TomlTable,
+  pkg: LocalPackage,
+  maskable: ReadonlySet<string>,
+  ws: Workspace,
+): void {
   const pkgAbs = join(ws.root, pkg.dir);
   for (const dep of dependencyEntries(manifest)) {
     const path = asString(dep.spec.path);
     if (path && dep.spec.version !== undefined && maskable.has(relPosix(ws.root, resolve(pkgAbs, path)))) {
       dep.spec.version = MASKED_VERSION;
     }
+  }
+}
+
+/** Every file of a package directory but its manifest, build outputs, VCS data and nested packages. */
+function realSources(root: string, dir: string): RecipeFile[] {
+  const out: RecipeFile[] = [];
+  const walk = (rel: string) => {
+    for (const entry of readdirSync(join(root, rel), { withFileTypes: true }).sort((a, b) =>
+      a.name < b.name ? -1 : 1,
+    )) {
+      const childRel = `${rel}/${entry.name}`;
+      if (entry.isDirectory()) {
+        if (entry.name.startsWith(".") || entry.name === "target" || entry.name === "node_modules") continue;
+        if (isFile(join(root, childRel, "Cargo.toml"))) continue; // another package
+        walk(childRel);
+      } else if (entry.isFile() && childRel !== `${dir}/Cargo.toml` && childRel !== `${dir}/Cargo.lock`) {
+        const bytes = readFileSync(join(root, childRel));
+        const text = utf8(bytes);
+        out.push({
+          path: joinRel(".", childRel),
+          kind: "source",
+          ...(text === undefined
+            ? { contents: bytes.toString("base64"), encoding: "base64" as const }
+            : { contents: text }),
+        });
+      }
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+function utf8(bytes: Buffer): string | undefined {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
   }
 }
 

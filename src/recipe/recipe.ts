@@ -12,8 +12,11 @@ export type DummyKind = "lib" | "main" | "harness" | "build";
 export interface RecipeFile {
   /** Relative to the workspace root, forward slashes; may start with `../` for outside packages. */
   path: string;
-  kind: "manifest" | "lockfile" | "config" | "toolchain";
+  /** `source`: a real source file of a package that [patch]/[replace] points at. */
+  kind: "manifest" | "lockfile" | "config" | "toolchain" | "source";
   contents: string;
+  /** Set for a file that is not UTF-8 text. */
+  encoding?: "base64";
 }
 
 export interface DummySource {
@@ -25,6 +28,11 @@ export interface Recipe {
   schema: typeof RECIPE_SCHEMA;
   files: RecipeFile[];
   sources: DummySource[];
+  /**
+   * Directories of packages shipped with their real sources: [patch]/[replace] targets, which
+   * third-party crates may depend on, so a dummy would not do. Their units survive the cook.
+   */
+  real: string[];
 }
 
 const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
@@ -32,13 +40,21 @@ const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? 
 export function serializeRecipe(recipe: Recipe): string {
   const canonical = {
     schema: recipe.schema,
-    files: [...recipe.files].sort(byPath).map((f) => ({ path: f.path, kind: f.kind, contents: f.contents })),
+    files: [...recipe.files]
+      .sort(byPath)
+      .map((f) => ({
+        path: f.path,
+        kind: f.kind,
+        contents: f.contents,
+        ...(f.encoding ? { encoding: f.encoding } : {}),
+      })),
     sources: [...recipe.sources].sort(byPath).map((s) => ({ path: s.path, kind: s.kind })),
+    real: [...recipe.real].sort(),
   };
   return `${JSON.stringify(canonical, null, 2)}\n`;
 }
 
-const FILE_KINDS = new Set(["manifest", "lockfile", "config", "toolchain"]);
+const FILE_KINDS = new Set(["manifest", "lockfile", "config", "toolchain", "source"]);
 const DUMMY_KINDS = new Set(["lib", "main", "harness", "build"]);
 
 export function parseRecipe(text: string, where: string): Recipe {
@@ -72,6 +88,7 @@ export function parseRecipe(text: string, where: string): Recipe {
       typeof f?.path !== "string" ||
       typeof f.contents !== "string" ||
       !FILE_KINDS.has(f.kind) ||
+      (f.encoding !== undefined && f.encoding !== "base64") ||
       !safeRelative(f.path)
     ) {
       throw new InputError(`${where}: recipe has an invalid file entry ${JSON.stringify(f?.path ?? f)}`);
@@ -82,7 +99,16 @@ export function parseRecipe(text: string, where: string): Recipe {
       throw new InputError(`${where}: recipe has an invalid source entry ${JSON.stringify(s?.path ?? s)}`);
     }
   }
-  return { schema: RECIPE_SCHEMA, files: files as RecipeFile[], sources: sources as DummySource[] };
+  const real = obj.real === undefined ? [] : obj.real;
+  if (!Array.isArray(real) || real.some((d) => typeof d !== "string" || (d !== "." && !safeRelative(d)))) {
+    throw new InputError(`${where}: recipe has an invalid "real" list`);
+  }
+  return {
+    schema: RECIPE_SCHEMA,
+    files: files as RecipeFile[],
+    sources: sources as DummySource[],
+    real: real as string[],
+  };
 }
 
 /** Relative, forward slashes; `..` only as leading segments (outside packages keep their place). */

@@ -31,14 +31,22 @@ export interface WrittenSkeleton {
 const BACKUP_SUFFIX = ".galley-orig";
 
 export function writeSkeleton(dir: string, recipe: Recipe, opts: SkeletonOptions): WrittenSkeleton {
-  const writes: { path: string; contents: string; source: boolean }[] = [
-    ...recipe.files.map((f) => ({ path: f.path, contents: f.contents, source: false })),
-    ...recipe.sources.map((s) => ({ path: s.path, contents: dummySource(s.kind, opts.noStd), source: true })),
+  const writes: { path: string; contents: Buffer; source: boolean }[] = [
+    ...recipe.files.map((f) => ({
+      path: f.path,
+      contents: Buffer.from(f.contents, f.encoding === "base64" ? "base64" : "utf8"),
+      // The real sources of a patched package are protected like the places of dummies.
+      source: f.kind === "source",
+    })),
+    ...recipe.sources.map((s) => ({
+      path: s.path,
+      contents: Buffer.from(dummySource(s.kind, opts.noStd)),
+      source: true,
+    })),
   ];
 
   const conflicts = writes.filter(
-    (w) =>
-      w.source && existsSync(join(dir, w.path)) && readFileSync(join(dir, w.path), "utf8") !== w.contents,
+    (w) => w.source && existsSync(join(dir, w.path)) && !readFileSync(join(dir, w.path)).equals(w.contents),
   );
   if (conflicts.length > 0 && !opts.force) {
     throw new RefusedError(
@@ -75,7 +83,7 @@ export function writeSkeleton(dir: string, recipe: Recipe, opts: SkeletonOptions
       const target = join(dir, w.path);
       ensureDir(dirname(target));
       if (existsSync(target)) {
-        if (readFileSync(target, "utf8") === w.contents) continue;
+        if (readFileSync(target).equals(w.contents)) continue;
         if (lstatSync(target).isDirectory())
           throw new RefusedError(`${w.path} is a directory; the recipe has a file there`);
         if (existsSync(`${target}${BACKUP_SUFFIX}`)) {

@@ -43,7 +43,23 @@ export function packageNameOf(id: string): string | undefined {
 
 const HASH_SUFFIX = /-([0-9a-f]{16})$/;
 
+/** The directory of a path package from its id (`path+file:///dir#name@1.0`, or `name 1.0 (path+file:///dir)`). */
+export function packageDirOf(id: string): string | undefined {
+  const m = /path\+file:\/\/([^#)]+)/.exec(id);
+  return m ? decodeURIComponent(m[1]!) : undefined;
+}
+
 export class LocalUnitCollector {
+  /** @param keepDirs directories of local packages built from real sources: their units stay. */
+  constructor(private readonly keepDirs: ReadonlySet<string> = new Set()) {}
+
+  /** A local package whose units are dummies (and must go). */
+  private isDummy(id: string): boolean {
+    if (!isLocalPackageId(id)) return false;
+    const dir = packageDirOf(id);
+    return dir === undefined || !this.keepDirs.has(dir.replace(/\/+$/, ""));
+  }
+
   private readonly paths = new Set<string>();
   /** Local units whose outputs carry no hash (cdylib, dylib): their fingerprints are found at the end. */
   private readonly unhashed: { profile: string; pkg: string; file: string }[] = [];
@@ -55,7 +71,7 @@ export class LocalUnitCollector {
     if (msg.reason === "compiler-artifact") this.artifact(msg as ArtifactMessage);
     else if (msg.reason === "build-script-executed") {
       const m = msg as BuildScriptMessage;
-      if (isLocalPackageId(m.package_id)) this.unitDir(dirname(m.out_dir));
+      if (this.isDummy(m.package_id)) this.unitDir(dirname(m.out_dir));
       else this.otherHash(dirname(m.out_dir));
     }
   }
@@ -78,7 +94,7 @@ export class LocalUnitCollector {
   }
 
   private artifact(m: ArtifactMessage): void {
-    if (!isLocalPackageId(m.package_id)) {
+    if (!this.isDummy(m.package_id)) {
       for (const f of m.filenames) this.otherHash(m.target.kind.includes("custom-build") ? dirname(f) : f);
       return;
     }

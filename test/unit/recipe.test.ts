@@ -12,6 +12,7 @@ test("serialisation is canonical: order of entries does not matter", () => {
       { path: "src/main.rs", kind: "main" },
       { path: "build.rs", kind: "build" },
     ],
+    real: [],
   });
   const b = serializeRecipe({
     schema: RECIPE_SCHEMA,
@@ -23,6 +24,7 @@ test("serialisation is canonical: order of entries does not matter", () => {
       { path: "build.rs", kind: "build" },
       { path: "src/main.rs", kind: "main" },
     ],
+    real: [],
   });
   expect(a).toBe(b);
   expect(parseRecipe(a, "r.json").files.map((f) => f.path)).toEqual(["Cargo.toml", "b/Cargo.toml"]);

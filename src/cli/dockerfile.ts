@@ -1,0 +1,171 @@
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { projectFacts } from "../docker/generate/project.ts";
+import {
+  CONTEXT_EXECUTABLE,
+  type DockerfilePlan,
+  type GalleySource,
+  isMusl,
+  MARKER,
+  RUNTIMES,
+  type Runtime,
+  renderDockerfile,
+  renderDockerignore,
+} from "../docker/generate/render.ts";
+import { InputError, RefusedError, UsageError } from "../errors.ts";
+import { note } from "../util/term.ts";
+import { type OptionTable, parseArgs, renderHelp } from "./args.ts";
+import type { Command } from "./command.ts";
+import { isCompiled } from "./persona.ts";
+
+const OPTIONS = {
+  write: {
+    kind: "boolean",
+    description: "Write Dockerfile and .dockerignore into the project (default: print the Dockerfile)",
+  },
+  force: {
+    kind: "boolean",
+    description: "Overwrite a Dockerfile or .dockerignore that galley did not write",
+  },
+  bin: { kind: "string", value: "NAME", description: "The binary to ship (needed when there are several)" },
+  runtime: {
+    kind: "string",
+    value: "KIND",
+    description: `Runtime base: ${RUNTIMES.join(", ")} (default debian-slim)`,
+  },
+  "galley-from": {
+    kind: "list",
+    value: "HOW",
+    description: "How galley gets into the build: context (default), image REF, url URL SHA256",
+  },
+  "manifest-path": {
+    kind: "string",
+    value: "PATH",
+    description: "Cargo.toml of the project (default: found from here)",
+  },
+} as const satisfies OptionTable;
+
+export const dockerfileCommand: Command = {
+  name: "dockerfile",
+  summary: "Write the multi-stage Dockerfile and .dockerignore that fit the project",
+  help: () =>
+    renderHelp(
+      "galley dockerfile [--write] [--bin NAME] [--runtime KIND] [--galley-from context|image REF|url URL SHA256]",
+      dockerfileCommand.summary,
+      OPTIONS,
+      "\n--galley-from takes its words as separate values: --galley-from image --galley-from REF, or\n--galley-from=image --galley-from=ghcr.io/acme/galley:0.1 (the same for url URL SHA256).\n",
+    ),
+  async run(argv) {
+    const { options } = parseArgs("dockerfile", OPTIONS, argv);
+    const runtime = (options.runtime ?? "debian-slim") as Runtime;
+    if (!RUNTIMES.includes(runtime)) {
+      throw new UsageError(`--runtime ${options.runtime}: not one of ${RUNTIMES.join(", ")}`);
+    }
+    const galley = galleySource(options["galley-from"]);
+    const facts = projectFacts(resolve(options["manifest-path"] ?? "."), localRustVersion);
+    const bin = chooseBin(facts.bins, options.bin);
+    if (!facts.hasLockfile) {
+      throw new InputError(
+        `${join(facts.root, "Cargo.lock")}: missing; the Dockerfile builds with --locked`,
+        "run `cargo generate-lockfile` and commit Cargo.lock",
+      );
+    }
+    const plan: DockerfilePlan = {
+      bin: bin.name,
+      pkg: bin.pkg,
+      rustVersion: facts.rust.version,
+      rustFrom: facts.rust.from,
+      runtime,
+      galley,
+      caCerts: facts.tlsCrates.length > 0 || isMusl(runtime),
+    };
+    note(
+      `binary ${bin.name} (package ${bin.pkg}); Rust ${facts.rust.version} from ${facts.rust.from}; runtime ${runtime}`,
+    );
+    if (plan.caCerts && runtime !== "distroless") {
+      note(
+        facts.tlsCrates.length > 0
+          ? `CA certificates copied into the runtime (TLS through ${facts.tlsCrates.join(", ")})`
+          : "CA certificates copied into the runtime (a static image has none)",
+      );
+    }
+    const dockerfile = renderDockerfile(plan);
+    if (!options.write) {
+      process.stdout.write(dockerfile);
+      return 0;
+    }
+    const wrote = [
+      writeOwned(join(facts.root, "Dockerfile"), dockerfile, options.force),
+      writeOwned(join(facts.root, ".dockerignore"), renderDockerignore(), options.force),
+    ];
+    if (galley.kind === "context") wrote.push(copyExecutable(join(facts.root, CONTEXT_EXECUTABLE)));
+    const changed = wrote.filter((w) => w !== undefined);
+    note(changed.length > 0 ? `wrote ${changed.join(", ")}` : "Dockerfile and .dockerignore are up to date");
+    return 0;
+  },
+};
+
+function galleySource(words: string[]): GalleySource {
+  const [kind, ...rest] = words;
+  if (kind === undefined || (kind === "context" && rest.length === 0)) return { kind: "context" };
+  if (kind === "image" && rest.length === 1) return { kind: "image", ref: rest[0]! };
+  if (kind === "url" && rest.length === 2 && /^[0-9a-f]{64}$/.test(rest[1]!)) {
+    return { kind: "url", url: rest[0]!, sha256: rest[1]! };
+  }
+  throw new UsageError(
+    `--galley-from ${words.join(" ")}: expected context, image REF, or url URL SHA256 (64 hex digits)`,
+  );
+}
+
+function chooseBin(bins: { name: string; pkg: string }[], wanted: string | undefined) {
+  if (wanted !== undefined) {
+    const found = bins.find((b) => b.name === wanted);
+    if (!found) {
+      throw new InputError(
+        `--bin ${wanted}: no binary of that name`,
+        bins.length > 0 ? `binaries: ${bins.map((b) => b.name).join(", ")}` : "this project has no binaries",
+      );
+    }
+    return found;
+  }
+  if (bins.length === 1) return bins[0]!;
+  if (bins.length === 0) throw new InputError("this project has no binary to put in an image");
+  throw new UsageError(`several binaries: choose one with --bin (${bins.map((b) => b.name).join(", ")})`);
+}
+
+/** Writes a file unless an equal one is there; refuses to replace one galley did not write. */
+function writeOwned(path: string, contents: string, force: boolean): string | undefined {
+  if (existsSync(path)) {
+    const existing = readFileSync(path, "utf8");
+    if (existing === contents) return undefined;
+    if (!existing.startsWith(MARKER) && !force) {
+      throw new RefusedError(
+        `${path} exists and galley did not write it`,
+        "pass --force to replace it, or remove it",
+      );
+    }
+  }
+  writeFileSync(path, contents);
+  return path;
+}
+
+function copyExecutable(dest: string): string | undefined {
+  if (!isCompiled()) {
+    throw new UsageError("--galley-from context copies the galley executable: run the built dist/galley");
+  }
+  const src = process.execPath;
+  if (existsSync(dest) && readFileSync(dest).equals(readFileSync(src))) return undefined;
+  mkdirSync(dirname(dest), { recursive: true });
+  copyFileSync(src, dest);
+  return dest;
+}
+
+function localRustVersion(): string | undefined {
+  try {
+    const p = Bun.spawnSync(["rustc", "--version"], { stdout: "pipe", stderr: "ignore" });
+    const m = /^rustc (\d+\.\d+)\.\d+/.exec(p.stdout.toString());
+    return m?.[1];
+  } catch {
+    return undefined;
+  }
+}
