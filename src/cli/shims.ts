@@ -1,4 +1,14 @@
-import { chmodSync, existsSync, lstatSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join, resolve } from "node:path";
 import { GalleyError, UsageError } from "../errors.ts";
 import { note } from "../util/term.ts";
@@ -8,14 +18,19 @@ import { isCompiled, PERSONA_NAMES } from "./persona.ts";
 
 const OPTIONS = {
   scripts: { kind: "boolean", description: "Write small scripts instead of symbolic links" },
+  copy: {
+    kind: "boolean",
+    description:
+      "Copy this executable into DIR first and link to the copy (for a one-line install from a bind mount)",
+  },
 } as const satisfies OptionTable;
 
 export const shimsCommand: Command = {
   name: "shims",
-  summary: "Install galley under the names other tools call (cargo-galley, cargo-chef)",
+  summary: "Install galley under the names other tools call (cargo-galley, cargo-chef, sccache)",
   help: () =>
     renderHelp(
-      "galley shims install DIR [--scripts]",
+      "galley shims install DIR [--scripts] [--copy]",
       shimsCommand.summary,
       OPTIONS,
       `\nWrites ${PERSONA_NAMES.join(", ")} into DIR: links to this executable, or scripts where a link\ncannot carry the name (galley run from source, --scripts).\n`,
@@ -27,8 +42,23 @@ export const shimsCommand: Command = {
     }
     const dir = resolve(positionals[1]!);
     mkdirSync(dir, { recursive: true });
-    const exe = process.execPath;
+    let exe = process.execPath;
     const useLinks = isCompiled() && !options.scripts;
+    if (options.copy) {
+      if (!isCompiled())
+        throw new UsageError("--copy copies the galley executable: run the built dist/galley");
+      const copy = join(dir, "galley");
+      if (resolve(copy) !== resolve(exe)) {
+        try {
+          copyFileSync(exe, `${copy}.tmp`);
+          chmodSync(`${copy}.tmp`, 0o755);
+          renameSync(`${copy}.tmp`, copy);
+        } catch (err) {
+          throw new GalleyError(`cannot write ${copy}: ${(err as Error).message}`);
+        }
+      }
+      exe = copy;
+    }
     for (const name of PERSONA_NAMES) {
       const path = join(dir, name);
       if (resolve(path) === resolve(exe)) continue;

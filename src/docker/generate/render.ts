@@ -60,6 +60,8 @@ export function renderDockerfile(plan: DockerfilePlan): string {
     "",
     `FROM rust:\${RUST_VERSION} AS chef`,
     galleyInstall(plan.galley),
+    "# Also as sccache: cc-rs then sends the C/C++ compiles of build scripts to galley's cache too.",
+    "RUN galley shims install /usr/local/bin",
     ...(musl
       ? [
           "# A static musl binary: the target, and musl-gcc for C compiled by build scripts.",
@@ -76,7 +78,7 @@ export function renderDockerfile(plan: DockerfilePlan): string {
     "",
     "FROM chef AS builder",
     "ARG TARGETARCH",
-    "ENV RUSTC_WRAPPER=/usr/local/bin/galley \\",
+    "ENV RUSTC_WRAPPER=/usr/local/bin/sccache \\",
     `    GALLEY_DIR=${GALLEY_CACHE} \\`,
     "    CARGO_INCREMENTAL=0",
     "COPY --from=planner /app/recipe.json recipe.json",

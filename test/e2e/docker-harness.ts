@@ -1,0 +1,133 @@
+/**
+ * A real Docker engine for end-to-end tests: the one `shared/docker/setup.sh` starts (CI runs it
+ * first). Builds use --network=host (cargo inside reaches crates.io) and runs --network=none.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { GALLEY, type RunResult, run } from "../helpers.ts";
+
+const ENV_FILE = "/opt/galley-docker/env";
+
+/** The engine's environment (DOCKER_HOST, PATH with the right CLI), or undefined without one. */
+export function dockerEnv(): Record<string, string> | undefined {
+  let text: string;
+  try {
+    text = readFileSync(ENV_FILE, "utf8");
+  } catch {
+    return undefined;
+  }
+  const env: Record<string, string> = {};
+  for (const m of text.matchAll(/^export (\w+)=(.*)$/gm)) {
+    env[m[1]!] = m[2]!.replace(/\$PATH/, process.env.PATH ?? "");
+  }
+  const probe = run(["docker", "version", "--format", "{{.Server.Version}}"], { cwd: "/", env });
+  return probe.code === 0 ? env : undefined;
+}
+
+export const DOCKER = dockerEnv();
+/** In CI the engine must be there: a missing engine fails the suite instead of skipping it. */
+export const SKIP_DOCKER = DOCKER === undefined && process.env.CI !== "true";
+
+export function docker(args: string[], cwd = "/"): RunResult {
+  if (!DOCKER) throw new Error(`no Docker engine answers (run shared/docker/setup.sh; see ${ENV_FILE})`);
+  return run(["docker", ...args], { cwd, env: DOCKER });
+}
+
+export interface BuildResult extends RunResult {
+  seconds: number;
+  /** BuildKit's plain progress log (stderr). */
+  log: string;
+}
+
+/**
+ * Forget the layer cache, keep the cache mounts: the next build runs every step again on warm
+ * mounts. (`--no-cache` would not do: this BuildKit then also starts the cache mounts empty.)
+ */
+export function forgetLayers(): void {
+  for (const type of ["regular", "source.local"])
+    docker(["builder", "prune", "-af", "--filter", `type=${type}`]);
+}
+
+/** Forget everything, cache mounts included: the next build is cold. */
+export function forgetAll(): void {
+  docker(["builder", "prune", "-af"]);
+}
+
+/** docker build --network=host with plain progress; a `# syntax=` line is dropped (offline). */
+export function dockerBuild(
+  context: string,
+  tag: string,
+  opts: { file?: string; noCache?: boolean } = {},
+): BuildResult {
+  const dockerfile = readFileSync(join(context, opts.file ?? "Dockerfile"), "utf8").replace(
+    /^#\s*syntax\s*=.*\n/i,
+    "",
+  );
+  const tmp = mkdtempSync(join(tmpdir(), "galley-dockerfile-"));
+  writeFileSync(join(tmp, "Dockerfile"), dockerfile);
+  const started = performance.now();
+  const r = docker(
+    [
+      "build",
+      "--network=host",
+      "--progress=plain",
+      ...(opts.noCache ? ["--no-cache"] : []),
+      "-f",
+      join(tmp, "Dockerfile"),
+      "-t",
+      tag,
+      ".",
+    ],
+    context,
+  );
+  rmSync(tmp, { recursive: true, force: true });
+  return { ...r, seconds: (performance.now() - started) / 1000, log: r.stderr };
+}
+
+/** The step of a BuildKit plain log whose command contains `needle`: was it CACHED? */
+export function stepCached(log: string, needle: string): boolean {
+  const lines = log.split("\n");
+  const header = lines.find((l) => /^#\d+ \[/.test(l) && l.includes(needle));
+  if (!header) throw new Error(`no build step with ${needle} in the log`);
+  const id = header.split(" ")[0]!;
+  return lines.some((l) => l === `${id} CACHED`);
+}
+
+/**
+ * galley's stats from a cache mount (by id), read or zeroed by a throw-away build that mounts it.
+ */
+export function mountStats(
+  mountId: string,
+  action: "read" | "zero",
+): { hits: number; misses: number; crates: Record<string, string> } {
+  const ctx = mkdtempSync(join(tmpdir(), "galley-stats-"));
+  try {
+    const galleyBin = join(ctx, "galley");
+    writeFileSync(galleyBin, readFileSync(GALLEY));
+    const cmd =
+      action === "zero"
+        ? "/galley stats --zero > /out.json"
+        : "/galley stats --json > /out.json && cat /cache/v1/stats.log > /events.log || true";
+    // A nonce keeps the step from being cached; --no-cache would start the mount empty.
+    const nonce = `${Date.now()}-${Math.random()}`;
+    writeFileSync(
+      join(ctx, "Dockerfile"),
+      `FROM debian:bookworm-slim AS s\nCOPY --chmod=0755 galley /galley\nRUN --mount=type=cache,id=${mountId},target=/cache,sharing=shared echo ${nonce} >/dev/null; GALLEY_DIR=/cache ${cmd} && touch /events.log\nFROM scratch\nCOPY --from=s /out.json /events.log /\n`,
+    );
+    const out = join(ctx, "out");
+    const r = docker(["build", "--network=none", "-q", "-o", `type=local,dest=${out}`, "."], ctx);
+    if (r.code !== 0) throw new Error(`stats build failed: ${r.stderr}`);
+    if (action === "zero") return { hits: 0, misses: 0, crates: {} };
+    const s = JSON.parse(readFileSync(join(out, "out.json"), "utf8"));
+    const crates: Record<string, string> = {};
+    for (const line of readFileSync(join(out, "events.log"), "utf8").split("\n")) {
+      if (!line) continue;
+      const e = JSON.parse(line) as { crate?: string; outcome: string };
+      if (e.crate) crates[e.crate] = e.outcome;
+    }
+    return { hits: s.hits, misses: s.misses, crates };
+  } finally {
+    rmSync(ctx, { recursive: true, force: true });
+  }
+}

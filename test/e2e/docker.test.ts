@@ -1,0 +1,167 @@
+/**
+ * End to end on a real Docker engine (BuildKit): `galley dockerfile --write` then `docker build`,
+ * rebuilds after a source change and after a new dependency, the reference Dockerfile with only its
+ * install line changed, and two builds at once on the same cache mounts.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { copyFixture, GALLEY, galley, ok, REPO, removeDir, run, tempDir } from "../helpers.ts";
+import {
+  docker,
+  dockerBuild,
+  forgetAll,
+  forgetLayers,
+  mountStats,
+  SKIP_DOCKER,
+  stepCached,
+} from "./docker-harness.ts";
+
+const root = tempDir("galley-e2e-");
+const tags: string[] = [];
+const timings: string[] = [];
+afterAll(() => {
+  for (const t of tags) docker(["rmi", "-f", t]);
+  removeDir(root);
+  if (timings.length > 0) console.log(`docker timings:\n  ${timings.join("\n  ")}`);
+});
+
+function project(fixture: string): string {
+  const dir = copyFixture(fixture, join(root, `${fixture}-${tags.length}`));
+  ok(galley(["dockerfile", "--write"], { cwd: dir }), "galley dockerfile --write");
+  return dir;
+}
+
+function build(dir: string, tag: string, opts: { noCache?: boolean; file?: string } = {}) {
+  tags.push(tag);
+  const r = dockerBuild(dir, tag, opts);
+  if (r.code !== 0) throw new Error(`docker build ${tag} failed:\n${r.log.slice(-4000)}`);
+  return r;
+}
+
+function runImage(tag: string, args: string[] = []): string {
+  return ok(docker(["run", "--rm", "--network=none", ...args, tag]), `docker run ${tag}`).stdout;
+}
+
+describe.skipIf(SKIP_DOCKER)("galley dockerfile on a real engine", () => {
+  beforeAll(() => {
+    // Cold means cold: no layers and no cache mounts from earlier runs.
+    forgetAll();
+  });
+
+  test("a single crate with a bundled C library: the image runs and runs as the non-root user", () => {
+    const dir = project("docker-app");
+    const cold = build(dir, "galley-e2e-app:1");
+    timings.push(`galley Dockerfile, single crate, cold: ${cold.seconds.toFixed(1)} s`);
+    expect(runImage("galley-e2e-app:1")).toMatch(/^app says hello \(zlib [\d.]+, 42\)$/m);
+    expect(runImage("galley-e2e-app:1", ["--entrypoint", "id"])).toContain("uid=10001");
+    // A rebuild from scratch restores every unit from the cache mount, C compiles included.
+    mountStats("galley-amd64", "zero");
+    forgetLayers();
+    const again = build(dir, "galley-e2e-app:1");
+    timings.push(
+      `galley Dockerfile, single crate, rebuild with every layer forgotten (warm cache mounts): ${again.seconds.toFixed(1)} s`,
+    );
+    const s = mountStats("galley-amd64", "read");
+    expect(s.misses).toBe(0);
+    expect(Object.keys(s.crates).some((c) => c.startsWith("cc:"))).toBe(true);
+    expect(Object.values(s.crates).every((o) => o === "hit")).toBe(true);
+  });
+
+  test("a workspace: a one-line change reuses the dependency layer and hits every unchanged crate", () => {
+    const dir = project("docker-ws");
+    const cold = build(dir, "galley-e2e-ws:1");
+    timings.push(`galley Dockerfile, workspace, cold: ${cold.seconds.toFixed(1)} s`);
+    expect(runImage("galley-e2e-ws:1")).toBe("hello docker from a unix container #1\n");
+
+    const main = join(dir, "app/src/main.rs");
+    writeFileSync(main, readFileSync(main, "utf8").replace("buf.format(1)", "buf.format(2)"));
+    mountStats("galley-amd64", "zero");
+    const rebuild = build(dir, "galley-e2e-ws:2");
+    timings.push(
+      `galley Dockerfile, workspace, rebuild after a one-line change: ${rebuild.seconds.toFixed(1)} s`,
+    );
+    expect(stepCached(rebuild.log, "galley cook")).toBe(true);
+    expect(runImage("galley-e2e-ws:2")).toBe("hello docker from a unix container #2\n");
+    const s = mountStats("galley-amd64", "read");
+    expect(s.crates).toEqual({ greeting: "hit", server: "miss" });
+  });
+
+  test("a new dependency: the cook runs again and every unchanged dependency hits", () => {
+    const dir = project("docker-ws");
+    build(dir, "galley-e2e-ws:3");
+    const manifest = join(dir, "greeting/Cargo.toml");
+    writeFileSync(manifest, `${readFileSync(manifest, "utf8")}either = "1"\n`);
+    ok(run(["cargo", "generate-lockfile", "--offline"], { cwd: dir }), "cargo generate-lockfile");
+    mountStats("galley-amd64", "zero");
+    const rebuild = build(dir, "galley-e2e-ws:4");
+    expect(stepCached(rebuild.log, "galley cook")).toBe(false);
+    const s = mountStats("galley-amd64", "read");
+    expect(s.crates.either).toBe("miss");
+    expect(s.crates.cfg_if).toBe("hit");
+    expect(s.crates.itoa).toBe("hit");
+    expect(runImage("galley-e2e-ws:4")).toBe("hello docker from a unix container #1\n");
+  });
+
+  test("the reference Dockerfile, with only its install line changed, builds and its rebuild hits", () => {
+    const dir = copyFixture("docker-app", join(root, "reference"));
+    mkdirSync(join(dir, ".galley"), { recursive: true });
+    cpSync(GALLEY, join(dir, ".galley/galley"));
+    const reference = readFileSync(join(REPO, "..", "shared", "reference", "depot-rust.Dockerfile"), "utf8");
+    const install = "RUN cargo install cargo-chef sccache --locked";
+    expect(reference).toContain(install);
+    writeFileSync(
+      join(dir, "Dockerfile"),
+      reference.replace(
+        install,
+        "RUN --mount=type=bind,source=.galley/galley,target=/tmp/galley /tmp/galley shims install --copy /usr/local/cargo/bin",
+      ),
+    );
+    const cold = build(dir, "galley-e2e-ref:1");
+    timings.push(
+      `reference Dockerfile through galley's cargo-chef and sccache names, cold: ${cold.seconds.toFixed(1)} s`,
+    );
+    expect(runImage("galley-e2e-ref:1")).toMatch(/^app says hello/m);
+    expect(runImage("galley-e2e-ref:1", ["--entrypoint", "id"])).toContain("uid=1001(appuser)");
+
+    const main = join(dir, "src/main.rs");
+    writeFileSync(main, readFileSync(main, "utf8").replace("app says hello", "app says hi"));
+    const rebuild = build(dir, "galley-e2e-ref:2");
+    timings.push(
+      `reference Dockerfile through galley, rebuild after a one-line change: ${rebuild.seconds.toFixed(1)} s`,
+    );
+    expect(stepCached(rebuild.log, "cargo chef cook")).toBe(true);
+    expect(runImage("galley-e2e-ref:2")).toMatch(/^app says hi/m);
+
+    // From scratch again: every dependency comes out of the sccache mount (galley's store).
+    mountStats("/sccache", "zero");
+    forgetLayers();
+    build(dir, "galley-e2e-ref:3");
+    const s = mountStats("/sccache", "read");
+    expect(s.hits).toBeGreaterThan(0);
+    expect(Object.entries(s.crates).filter(([c, o]) => c !== "app" && o !== "hit")).toEqual([]);
+  });
+
+  test("two builds at once on the same cache mounts both succeed", async () => {
+    forgetLayers();
+    const a = project("docker-app");
+    const b = project("docker-ws");
+    const env = { ...process.env, ...(await import("./docker-harness.ts")).DOCKER };
+    const procs = [
+      [a, "galley-e2e-par:a"],
+      [b, "galley-e2e-par:b"],
+    ].map(([dir, tag]) => {
+      tags.push(tag!);
+      return Bun.spawn(["docker", "build", "--network=host", "-q", "-t", tag!, "."], {
+        cwd: dir!,
+        env,
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+    });
+    const codes = await Promise.all(procs.map((p) => p.exited));
+    expect(codes).toEqual([0, 0]);
+    expect(runImage("galley-e2e-par:a")).toMatch(/^app says hello/m);
+    expect(runImage("galley-e2e-par:b")).toBe("hello docker from a unix container #1\n");
+  });
+});
