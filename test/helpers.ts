@@ -135,8 +135,10 @@ export function setTreeMtime(dir: string, date: Date): void {
 /** A recipe as `galley prepare` writes it (JSON). */
 export interface RecipeJson {
   schema: string;
-  files: { path: string; kind: string; contents: string }[];
+  files: { path: string; kind: string; contents: string; encoding?: string }[];
   sources: { path: string; kind: string }[];
+  real: string[];
+  pruned?: boolean;
 }
 
 /** Runs `galley prepare --recipe-path - ARGS` in `cwd`; fails the test when it fails. */

@@ -195,3 +195,8 @@ export function compareSemver(a: string, b: string): number {
   if (preA !== preB) return preA ? -1 : 1;
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/** Every package of a lockfile as `name version source` (source empty for local packages). */
+export function lockPackages(text: string, where = "Cargo.lock"): Set<string> {
+  return new Set(split(text, where).packages.map((b) => `${b.name} ${b.version} ${b.source ?? ""}`));
+}

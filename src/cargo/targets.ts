@@ -58,9 +58,11 @@ export function discoverTargets(
     kinds[kind] = discoverKind(pkgDir, manifest, packageName, edition, LAYOUTS[kind], kind, pkg, where);
   }
   let assumedMain = false;
-  if (!lib && kinds.bin.length === 0) {
+  const any = lib || Object.values(kinds).some((list) => list.length > 0);
+  if (!any) {
     // Nothing to build: the context holds only the manifests (the common planner stage copies just
     // Cargo.toml and Cargo.lock). A package must have a target, and `cargo new` makes src/main.rs.
+    // (A package of only tests or examples is real and left as it is.)
     assumedMain = true;
     kinds.bin.push({
       kind: "bin",

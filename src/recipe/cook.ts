@@ -1,6 +1,7 @@
 /** cook: recipe -> skeleton -> cargo, then remove the dummy units' outputs and restore the tree. */
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { lockPackages } from "../cargo/lockfile.ts";
 import { cargoInvocation, runStreaming } from "../cargo/run.ts";
 import { ChildFailed, GalleyError, InputError } from "../errors.ts";
 import { note } from "../util/term.ts";
@@ -66,6 +67,9 @@ export async function cook(o: CookOptions, passthrough: string[], cwd: string): 
     const pinsToolchain = recipe.files.some((f) => f.kind === "toolchain");
     const { cargo, env } = cargoInvocation(process.env, pinsToolchain);
     if (env.CARGO_TARGET_DIR) env.CARGO_TARGET_DIR = resolve(cwd, env.CARGO_TARGET_DIR);
+    if (recipe.pruned && (o.locked || o.frozen)) {
+      await trimPrunedLock({ cargo, env, dir, offline: o.offline || o.frozen });
+    }
     const argv = [
       cargo,
       subcommand,
@@ -106,4 +110,37 @@ export async function cook(o: CookOptions, passthrough: string[], cwd: string): 
   if (interrupted !== undefined) return { exitCode: interrupted, removedUnits: collector.removals.length };
   if (code !== 0) throw new ChildFailed(`cargo ${subcommand}`, code);
   return { exitCode: 0, removedUnits: collector.removals.length };
+}
+
+/**
+ * A `--bin` recipe's Cargo.lock holds what the kept members reach in the whole workspace's lockfile;
+ * features that left-out members turned on may have pulled in more, and `--locked` would refuse to
+ * let cargo drop it. cargo drops it here, and anything but a removal is the error `--locked` means.
+ */
+async function trimPrunedLock(o: {
+  cargo: string;
+  env: Record<string, string | undefined>;
+  dir: string;
+  offline: boolean;
+}): Promise<void> {
+  const lockPath = join(o.dir, "Cargo.lock");
+  let before: string;
+  try {
+    before = readFileSync(lockPath, "utf8");
+  } catch {
+    return; // no lockfile: --locked reports that itself
+  }
+  const argv = [o.cargo, "update", "--workspace", "--manifest-path", join(o.dir, "Cargo.toml"), "--quiet"];
+  if (o.offline) argv.push("--offline");
+  const code = await runStreaming(argv, { cwd: o.dir, env: o.env, onLine: (l) => process.stdout.write(`${l}\n`) });
+  if (code !== 0) throw new ChildFailed("cargo update --workspace (trimming the pruned Cargo.lock)", code);
+  const kept = lockPackages(before);
+  const added = [...lockPackages(readFileSync(lockPath, "utf8"))].filter((p) => !kept.has(p));
+  if (added.length > 0) {
+    throw new GalleyError(
+      `Cargo.lock needs to be updated but --locked was passed: ${added.map((p) => p.trim()).join(", ")}`,
+      101,
+      "run cargo update (or cargo generate-lockfile) in the project and commit Cargo.lock",
+    );
+  }
 }

@@ -136,7 +136,9 @@ export function prepare(opts: PrepareOptions): PrepareResult {
     const p = join(ws.root, rel);
     if (isFile(p)) files.push({ path: rel, kind: "toolchain", contents: readFileSync(p, "utf8") });
   }
-  return { recipe: { schema: RECIPE_SCHEMA, files, sources: dedupe(sources), real }, notes };
+  const recipe: Recipe = { schema: RECIPE_SCHEMA, files, sources: dedupe(sources), real };
+  if (opts.bins.length > 0) recipe.pruned = true;
+  return { recipe, notes };
 }
 
 function editionOf(pkg: LocalPackage, ws: Workspace): string {

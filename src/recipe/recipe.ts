@@ -33,6 +33,11 @@ export interface Recipe {
    * third-party crates may depend on, so a dummy would not do. Their units survive the cook.
    */
   real: string[];
+  /**
+   * Set by `prepare --bin`: members were left out, and Cargo.lock keeps what the kept ones reach.
+   * Features the left-out members turned on may have reached more, which cargo then trims.
+   */
+  pruned?: boolean;
 }
 
 const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
@@ -40,16 +45,15 @@ const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? 
 export function serializeRecipe(recipe: Recipe): string {
   const canonical = {
     schema: recipe.schema,
-    files: [...recipe.files]
-      .sort(byPath)
-      .map((f) => ({
-        path: f.path,
-        kind: f.kind,
-        contents: f.contents,
-        ...(f.encoding ? { encoding: f.encoding } : {}),
-      })),
+    files: [...recipe.files].sort(byPath).map((f) => ({
+      path: f.path,
+      kind: f.kind,
+      contents: f.contents,
+      ...(f.encoding ? { encoding: f.encoding } : {}),
+    })),
     sources: [...recipe.sources].sort(byPath).map((s) => ({ path: s.path, kind: s.kind })),
     real: [...recipe.real].sort(),
+    ...(recipe.pruned ? { pruned: true } : {}),
   };
   return `${JSON.stringify(canonical, null, 2)}\n`;
 }
@@ -103,11 +107,15 @@ export function parseRecipe(text: string, where: string): Recipe {
   if (!Array.isArray(real) || real.some((d) => typeof d !== "string" || (d !== "." && !safeRelative(d)))) {
     throw new InputError(`${where}: recipe has an invalid "real" list`);
   }
+  if (obj.pruned !== undefined && typeof obj.pruned !== "boolean") {
+    throw new InputError(`${where}: recipe has an invalid "pruned" flag`);
+  }
   return {
     schema: RECIPE_SCHEMA,
     files: files as RecipeFile[],
     sources: sources as DummySource[],
     real: real as string[],
+    ...(obj.pruned ? { pruned: true } : {}),
   };
 }
 

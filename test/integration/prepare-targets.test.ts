@@ -321,3 +321,15 @@ test("dotfiles (editor lock files, macOS ._ files) are not targets; a symlinked 
   expect(skeletonView(text)).toEqual(cargoView(dir));
   ok(cook(text, ["--check", "--all-targets"]).result, "cook --check --all-targets");
 });
+
+test("a package of only tests is left as it is: no binary is assumed, and galley says nothing", () => {
+  const dir = writeTree(scratch(), {
+    "Cargo.toml": '[package]\nname = "suite"\nversion = "0.1.0"\nedition = "2021"\n',
+    "tests/it.rs": "#[test]\nfn works() {}\n",
+  });
+  const { recipe, text, stderr } = prepareRecipe(dir);
+  expect(recipe.sources).toEqual([{ path: "tests/it.rs", kind: "harness" }]);
+  expect(at(recipeManifest(recipe), "bin")).toBeUndefined();
+  expect(stderr).not.toContain("assuming");
+  ok(cook(text, ["--check", "--tests"]).result, "cook --check --tests");
+});

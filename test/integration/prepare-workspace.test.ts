@@ -271,6 +271,43 @@ members = ["crates/*"]
     ok(cook(text, ["--check", "--locked", "--workspace"]).result, "cook --check --locked --workspace");
   });
 
+  test("a left-out member that turned on a feature: cook --locked lets cargo trim what it pulled in", () => {
+    const dir = writeTree(scratch(), {
+      "Cargo.toml": '[workspace]\nmembers = ["a", "b"]\nresolver = "2"\n',
+      "a/Cargo.toml":
+        '[package]\nname = "a"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\neither = "1"\n',
+      "a/src/main.rs": "fn main() {}\n",
+      "b/Cargo.toml":
+        '[package]\nname = "b"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\neither = { version = "1", features = ["serde"] }\n',
+      "b/src/lib.rs": "",
+    });
+    ok(run(["cargo", "generate-lockfile"], { cwd: dir }), "cargo generate-lockfile");
+    const { recipe, text } = prepareRecipe(dir, ["--bin", "a"]);
+    expect(recipe.pruned).toBe(true);
+    expect(recipeFile(recipe, "Cargo.lock")).toContain('name = "serde"'); // reachable through either
+    ok(cook(text, ["--check", "--locked"]).result, "cook --check --locked of the pruned recipe");
+  });
+
+  test("a pruned recipe whose lockfile lacks a package still fails --locked, naming it", () => {
+    const dir = writeTree(scratch(), {
+      "Cargo.toml": '[workspace]\nmembers = ["a", "b"]\nresolver = "2"\n',
+      "a/Cargo.toml": '[package]\nname = "a"\nversion = "0.1.0"\nedition = "2021"\n',
+      "a/src/main.rs": "fn main() {}\n",
+      "b/Cargo.toml": '[package]\nname = "b"\nversion = "0.1.0"\nedition = "2021"\n',
+      "b/src/lib.rs": "",
+    });
+    ok(run(["cargo", "generate-lockfile"], { cwd: dir }), "cargo generate-lockfile");
+    // A dependency added without updating Cargo.lock.
+    writeTree(dir, {
+      "a/Cargo.toml":
+        '[package]\nname = "a"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nitoa = "1"\n',
+    });
+    const { text } = prepareRecipe(dir, ["--bin", "a"]);
+    const r = cook(text, ["--check", "--locked"]).result;
+    expect(r.code).toBe(101);
+    expect(r.stderr).toContain("Cargo.lock needs to be updated but --locked was passed: itoa");
+  });
+
   test("keeps the root package in default-members, since the root is always kept", () => {
     const dir = writeTree(scratch(), {
       "Cargo.toml": `[package]
