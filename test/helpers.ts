@@ -1,4 +1,5 @@
 /** Shared test helpers: temp projects, running the built galley, and running real cargo. */
+import { afterAll } from "bun:test";
 import {
   cpSync,
   mkdirSync,
@@ -95,26 +96,7 @@ export function cargoBuild(
   args: string[] = [],
   env?: Record<string, string>,
 ): { artifacts: Artifact[]; result: RunResult } {
-  const result = ok(
-    run(["cargo", "build", "--message-format=json", ...args], { cwd, ...(env ? { env } : {}) }),
-    `cargo build ${args.join(" ")}`,
-  );
-  const artifacts: Artifact[] = [];
-  for (const line of result.stdout.split("\n")) {
-    if (!line.startsWith("{")) continue;
-    const m = JSON.parse(line);
-    if (m.reason === "compiler-artifact") {
-      artifacts.push({
-        packageId: m.package_id,
-        name: m.target.name,
-        kind: m.target.kind,
-        fresh: m.fresh,
-        filenames: m.filenames,
-        executable: m.executable,
-      });
-    }
-  }
-  return { artifacts, result };
+  return cargoJson(cwd, "build", args, env);
 }
 
 export const isThirdParty = (a: Artifact) =>
@@ -385,4 +367,27 @@ export function copySources(src: string, dest: string, mtime: Date | null = OLD_
   mkdirSync(dest, { recursive: true });
   cpSync(src, dest, { recursive: true, filter: (p) => !p.split(/[\\/]/).includes("target") });
   if (mtime) setTreeMtime(dest, mtime);
+}
+
+/**
+ * Temp directories for one test file, removed after it, and a cook in a fresh directory that
+ * shares one target directory across the file (the registry crates compile once).
+ */
+export function scratchSpace(prefix: string) {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const d of dirs) removeDir(d);
+  });
+  const scratch = (): string => {
+    const d = tempDir(prefix);
+    dirs.push(d);
+    return d;
+  };
+  const targetDir = scratch();
+  const cook = (recipeText: string, args: string[], env: Record<string, string> = {}) => {
+    const c = cookInFreshDir(recipeText, args, { env: { CARGO_TARGET_DIR: targetDir, ...env } });
+    dirs.push(c.root);
+    return c;
+  };
+  return { scratch, cook, targetDir, track: (d: string) => void dirs.push(d) };
 }

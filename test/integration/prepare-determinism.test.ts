@@ -3,7 +3,7 @@
  * the dependency build (mtimes, formatting, sources, local version bumps) must give the same bytes;
  * what can (dependencies, features, profiles, Cargo.lock, cargo config, toolchain) must change them.
  */
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -11,24 +11,15 @@ import {
   ok,
   prepareRecipe,
   type RecipeJson,
-  removeDir,
   run,
+  scratchSpace,
   setTreeMtime,
-  tempDir,
   writeTree,
 } from "../helpers.ts";
 
 setDefaultTimeout(120_000);
 
-const scratchDirs: string[] = [];
-function scratch(): string {
-  const d = tempDir("galley-prepare-determinism-");
-  scratchDirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of scratchDirs) removeDir(d);
-});
+const { scratch } = scratchSpace("galley-prepare-determinism-");
 
 const ROOT_MANIFEST = `[package]
 name = "svc"

@@ -3,43 +3,25 @@
  * path-dependency requirements, Cargo.lock entries and references) so that a version bump keeps the
  * dependency layer, cargo --locked still accepts the result, and `lints` cannot fail dummy builds.
  */
-import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import { beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   at,
   cargoView,
-  cookInFreshDir,
   ok,
   prepareRecipe,
   type RecipeJson,
   recipeFile,
   recipeManifest,
-  removeDir,
   run,
-  tempDir,
+  scratchSpace,
   writeTree,
 } from "../helpers.ts";
 
 setDefaultTimeout(120_000);
 
-const scratchDirs: string[] = [];
-function scratch(): string {
-  const d = tempDir("galley-prepare-masking-");
-  scratchDirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of scratchDirs) removeDir(d);
-});
-
-const TARGET_DIR = scratch();
-
-function cook(recipeText: string, args: string[], env: Record<string, string> = {}) {
-  const c = cookInFreshDir(recipeText, args, { env: { CARGO_TARGET_DIR: TARGET_DIR, ...env } });
-  scratchDirs.push(c.root);
-  return c;
-}
+const { scratch, cook, targetDir: TARGET_DIR } = scratchSpace("galley-prepare-masking-");
 
 /**
  * A workspace whose local versions appear in every place cargo allows: package versions (own and

@@ -3,42 +3,23 @@
  * recipe, so that the skeleton (dummy sources only) has exactly the targets of the real project.
  * cargo itself is the oracle: `cargo metadata` on the project and on the cooked skeleton must agree.
  */
-import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { symlinkSync } from "node:fs";
 import { join } from "node:path";
 import {
   at,
   cargoView,
-  cookInFreshDir,
   ok,
   prepareRecipe,
   type RecipeJson,
   recipeManifest,
-  removeDir,
-  tempDir,
+  scratchSpace,
   writeTree,
 } from "../helpers.ts";
 
 setDefaultTimeout(120_000);
 
-const scratchDirs: string[] = [];
-function scratch(): string {
-  const d = tempDir("galley-prepare-targets-");
-  scratchDirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of scratchDirs) removeDir(d);
-});
-
-/** One cargo target directory for the whole file: the registry crates compile once. */
-const TARGET_DIR = scratch();
-
-function cook(recipeText: string, args: string[]) {
-  const c = cookInFreshDir(recipeText, args, { env: { CARGO_TARGET_DIR: TARGET_DIR } });
-  scratchDirs.push(c.root);
-  return c;
-}
+const { scratch, cook } = scratchSpace("galley-prepare-targets-");
 
 /** cargo's view of the skeleton that the recipe writes (cook --no-build in a fresh directory). */
 function skeletonView(recipeText: string) {

@@ -3,14 +3,13 @@
  * dependencies inside the root), nested workspaces and vendored directories left out, prepare from any
  * directory, `--bin` pruning, and contexts that hold only the manifests.
  */
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import {
   at,
   type CargoView,
   cargoView,
-  cookInFreshDir,
   copyFixture,
   galley,
   ok,
@@ -18,31 +17,14 @@ import {
   type RecipeJson,
   recipeFile,
   recipeManifest,
-  removeDir,
   run,
-  tempDir,
+  scratchSpace,
   writeTree,
 } from "../helpers.ts";
 
 setDefaultTimeout(120_000);
 
-const scratchDirs: string[] = [];
-function scratch(): string {
-  const d = tempDir("galley-prepare-ws-");
-  scratchDirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of scratchDirs) removeDir(d);
-});
-
-const TARGET_DIR = scratch();
-
-function cook(recipeText: string, args: string[]) {
-  const c = cookInFreshDir(recipeText, args, { env: { CARGO_TARGET_DIR: TARGET_DIR } });
-  scratchDirs.push(c.root);
-  return c;
-}
+const { scratch, cook } = scratchSpace("galley-prepare-ws-");
 
 function skeletonView(recipeText: string): CargoView {
   const c = cook(recipeText, ["--no-build"]);
