@@ -8,6 +8,7 @@ import type { Command } from "./command.ts";
 import { cookCommand } from "./cook.ts";
 import { dockerfileCommand } from "./dockerfile.ts";
 import { explainCommand } from "./explain.ts";
+import { lintCommand } from "./lint.ts";
 import { detectPersona, isRustcPath, normalizeArgs, type Persona } from "./persona.ts";
 import { prepareCommand } from "./prepare.ts";
 import { runSccacheCompat } from "./sccache-compat.ts";
@@ -24,6 +25,7 @@ const COMMANDS: Command[] = [
   cacheCommand,
   dockerfileCommand,
   shimsCommand,
+  lintCommand,
 ];
 const CHEF_COMMANDS = new Set(["prepare", "cook"]);
 

@@ -132,7 +132,11 @@ async function trimPrunedLock(o: {
   }
   const argv = [o.cargo, "update", "--workspace", "--manifest-path", join(o.dir, "Cargo.toml"), "--quiet"];
   if (o.offline) argv.push("--offline");
-  const code = await runStreaming(argv, { cwd: o.dir, env: o.env, onLine: (l) => process.stdout.write(`${l}\n`) });
+  const code = await runStreaming(argv, {
+    cwd: o.dir,
+    env: o.env,
+    onLine: (l) => process.stdout.write(`${l}\n`),
+  });
   if (code !== 0) throw new ChildFailed("cargo update --workspace (trimming the pruned Cargo.lock)", code);
   const kept = lockPackages(before);
   const added = [...lockPackages(readFileSync(lockPath, "utf8"))].filter((p) => !kept.has(p));
