@@ -49,6 +49,20 @@ export function forgetLayers(): void {
     docker(["builder", "prune", "-af", "--filter", `type=${type}`]);
 }
 
+/**
+ * The generated Dockerfile builds on rust:X.Y-bookworm; the local stand-in image is bookworm, so it
+ * gets that tag too (nothing can be pulled here).
+ */
+export function tagBookwormRust(): string {
+  const m = /^rustc (\d+\.\d+)/.exec(run(["rustc", "--version"], { cwd: "/" }).stdout);
+  const version = m?.[1] ?? "1";
+  if (docker(["image", "inspect", `rust:${version}-bookworm`]).code !== 0) {
+    const r = docker(["tag", `rust:${version}`, `rust:${version}-bookworm`]);
+    if (r.code !== 0) throw new Error(`no local rust:${version} image to tag: ${r.stderr}`);
+  }
+  return version;
+}
+
 /** Forget everything, cache mounts included: the next build is cold. */
 export function forgetAll(): void {
   docker(["builder", "prune", "-af"]);

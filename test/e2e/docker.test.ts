@@ -15,6 +15,7 @@ import {
   mountStats,
   SKIP_DOCKER,
   stepCached,
+  tagBookwormRust,
 } from "./docker-harness.ts";
 
 const root = tempDir("galley-e2e-");
@@ -45,6 +46,7 @@ function runImage(tag: string, args: string[] = []): string {
 
 describe.skipIf(SKIP_DOCKER)("galley dockerfile on a real engine", () => {
   beforeAll(() => {
+    tagBookwormRust();
     // Cold means cold: no layers and no cache mounts from earlier runs.
     forgetAll();
   });

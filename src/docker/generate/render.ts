@@ -58,7 +58,9 @@ export function renderDockerfile(plan: DockerfilePlan): string {
     "",
     `ARG RUST_VERSION=${plan.rustVersion}`,
     "",
-    `FROM rust:\${RUST_VERSION} AS chef`,
+    // Bookworm (glibc 2.36) builds binaries that run on every glibc runtime offered here: the plain
+    // rust:X tag follows Debian's newest release, whose glibc the runtimes may not have.
+    `FROM rust:\${RUST_VERSION}-bookworm AS chef`,
     galleyInstall(plan.galley),
     "# Also as sccache: cc-rs then sends the C/C++ compiles of build scripts to galley's cache too.",
     "RUN galley shims install /usr/local/bin",
