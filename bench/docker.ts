@@ -116,6 +116,15 @@ try {
   );
   measure("reference Dockerfile, cargo-chef 0.1.78 + sccache 0.19.0", real);
 
+  // The same tools with the planner in its own stage (the way cargo-chef's documentation uses it),
+  // so that real cargo-chef can run at all.
+  const staged = context("staged-chef-sccache");
+  mkdirSync(join(staged, "tools"));
+  cpSync(chef, join(staged, "tools/cargo-chef"));
+  cpSync(sccache, join(staged, "tools/sccache"));
+  writeFileSync(join(staged, "Dockerfile"), stagedChefDockerfile());
+  measure("planner stage of its own, cargo-chef 0.1.78 + sccache 0.19.0", staged);
+
   const viaGalley = context("reference-galley");
   mkdirSync(join(viaGalley, ".galley"));
   cpSync(opts.galley, join(viaGalley, ".galley/galley"));
@@ -138,4 +147,30 @@ try {
     );
   }
   rmSync(work, { recursive: true, force: true });
+}
+
+function stagedChefDockerfile(): string {
+  const mounts = [
+    "--mount=type=cache,target=/usr/local/cargo/registry,sharing=locked",
+    "--mount=type=cache,target=/usr/local/cargo/git,sharing=locked",
+    "--mount=type=cache,target=/sccache,sharing=locked",
+  ].join(" ");
+  return [
+    "FROM rust:1.90 AS chef",
+    "COPY tools/cargo-chef tools/sccache /usr/local/cargo/bin/",
+    "ENV RUSTC_WRAPPER=sccache SCCACHE_DIR=/sccache",
+    "WORKDIR /app",
+    "FROM chef AS planner",
+    "COPY . .",
+    "RUN cargo chef prepare --recipe-path recipe.json",
+    "FROM chef AS build",
+    "COPY --from=planner /app/recipe.json recipe.json",
+    `RUN ${mounts} cargo chef cook --release --recipe-path recipe.json`,
+    "COPY . .",
+    `RUN ${mounts} cargo build --release --bin app`,
+    "FROM ubuntu:24.04 AS runtime",
+    "COPY --from=build /app/target/release/app /usr/local/bin/app",
+    'ENTRYPOINT ["/usr/local/bin/app"]',
+    "",
+  ].join("\n");
 }
