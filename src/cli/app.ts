@@ -51,6 +51,7 @@ Environment: NO_COLOR disables colour; GALLEY_LOG=debug shows details and stack 
 export async function runCli(argv0: string, rawArgs: string[]): Promise<number> {
   const persona = detectPersona(process.env, argv0);
   const args = normalizeArgs(persona, rawArgs);
+  // (main.ts sends wrapper invocations straight to the cache; this covers other entry points.)
   if (isRustcPath(args[0])) return await runRustcWrapper(args[0]!, args.slice(1));
   try {
     if (persona === "sccache") return await runSccacheCompat(args, showStats);
