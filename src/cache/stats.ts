@@ -25,7 +25,10 @@ export interface StatEvent {
 
 export interface StatsSummary {
   hits: number;
+  /** Lookups that missed and compiled (and were stored, or said why not). */
   misses: number;
+  /** Lookups that missed and whose compile failed (build-script probes fail on purpose): not stored. */
+  compileFailures: number;
   passthroughs: number;
   passthroughReasons: Record<string, number>;
   errors: number;
@@ -70,6 +73,7 @@ export function readStats(dir: string): StatsSummary {
   const s: StatsSummary = {
     hits: 0,
     misses: 0,
+    compileFailures: 0,
     passthroughs: 0,
     passthroughReasons: {},
     errors: 0,
@@ -89,8 +93,10 @@ export function readStats(dir: string): StatsSummary {
       s.hits++;
       s.compileMsSaved += Math.max(0, (e.compileMs ?? 0) - (e.restoreMs ?? 0));
       if (e.wrapperMs !== undefined) hitTimes.push(e.wrapperMs);
-    } else if (e.outcome === "miss") s.misses++;
-    else if (e.outcome === "passthrough") {
+    } else if (e.outcome === "miss") {
+      if (e.reason === "compile failed") s.compileFailures++;
+      else s.misses++;
+    } else if (e.outcome === "passthrough") {
       s.passthroughs++;
       const r = e.reason ?? "unknown";
       s.passthroughReasons[r] = (s.passthroughReasons[r] ?? 0) + 1;

@@ -38,6 +38,7 @@ export function showStats(options: { json: boolean; zero: boolean }): number {
     ["Cache location", config.dir],
     ["Hits", String(s.hits)],
     ["Misses", String(s.misses)],
+    ["Failed compiles (not stored)", String(s.compileFailures)],
     ["Passthroughs", String(s.passthroughs)],
     ...Object.entries(s.passthroughReasons)
       .sort()

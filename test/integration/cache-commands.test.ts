@@ -1,5 +1,6 @@
 /** galley stats / explain / cache, and the sccache name's maintenance flags. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { galley, ok, removeDir, run } from "../helpers.ts";
 import { type CacheProject, cachedBuild, cacheProject, edit } from "./cache-harness.ts";
@@ -40,6 +41,35 @@ describe("galley stats", () => {
     const s = JSON.parse(ok(galley(["stats", "--json"], { cwd: p.dir, env })).stdout);
     expect(s.passthroughReasons).toEqual({ incremental: 4 });
     expect(s.hits).toBe(2); // the registry crates still hit
+  });
+});
+
+describe("failed compiles", () => {
+  test("end with rustc's exit code and messages, are not stored, and are counted apart from misses", () => {
+    const dir = join(p.cacheDir, "..", "broken");
+    writeFileSync(
+      join(mkdirSync(dir, { recursive: true }) ?? dir, "broken.rs"),
+      'fn main() { let x: u32 = "no"; }\n',
+    );
+    ok(galley(["stats", "--zero"], { cwd: dir, env }));
+    const rustc = ok(run(["rustup", "which", "rustc"], { cwd: dir })).stdout.trim();
+    const args = [
+      rustc,
+      "--crate-name",
+      "broken",
+      "--edition=2021",
+      "broken.rs",
+      "--emit=dep-info,link",
+      "--out-dir",
+      dir,
+    ];
+    for (let i = 0; i < 2; i++) {
+      const r = galley(args, { cwd: dir, env });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("mismatched types");
+    }
+    const s = JSON.parse(ok(galley(["stats", "--json"], { cwd: dir, env })).stdout);
+    expect([s.hits, s.misses, s.compileFailures]).toEqual([0, 0, 2]);
   });
 });
 
