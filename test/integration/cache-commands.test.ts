@@ -47,10 +47,8 @@ describe("galley stats", () => {
 describe("failed compiles", () => {
   test("end with rustc's exit code and messages, are not stored, and are counted apart from misses", () => {
     const dir = join(p.cacheDir, "..", "broken");
-    writeFileSync(
-      join(mkdirSync(dir, { recursive: true }) ?? dir, "broken.rs"),
-      'fn main() { let x: u32 = "no"; }\n',
-    );
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "broken.rs"), 'fn main() { let x: u32 = "no"; }\n');
     ok(galley(["stats", "--zero"], { cwd: dir, env }));
     const rustc = ok(run(["rustup", "which", "rustc"], { cwd: dir })).stdout.trim();
     const args = [
