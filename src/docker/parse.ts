@@ -16,6 +16,7 @@ import {
   type Instruction,
   type Run as RunInstruction,
 } from "dockerfile-ast";
+import { editDistance } from "../util/edit-distance.ts";
 
 /** 1-based line, 1-based column counted in UTF-16 code units (as editors and SARIF's default do). */
 export interface Position {
@@ -698,18 +699,4 @@ export function findStage(file: ParsedDockerfile, ref: string, before?: StageInf
   const candidates = file.stages.slice(0, limit);
   if (/^\d+$/.test(ref)) return candidates[Number(ref)];
   return candidates.find((s) => s.name === ref.toLowerCase());
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
-    }
-  }
-  return row[b.length]!;
 }
