@@ -5,21 +5,37 @@
  * No top-level await: the executable is compiled to bytecode for a fast start.
  */
 import { detectPersona, isRustcPath } from "./cli/persona.ts";
+import { writeAllSync } from "./util/write-sync.ts";
 
 const args = process.argv.slice(2);
 const persona = detectPersona(process.env, process.argv0);
 
-function run(): Promise<number> {
-  if (isRustcPath(args[0])) {
-    return import("./cache/rustc-wrapper.ts").then((m) => m.runRustcWrapper(args[0]!, args.slice(1)));
-  }
-  if (persona === "sccache" && args[0] !== undefined && !args[0].startsWith("-")) {
-    // cc-rs: `sccache <cc> <args>`
-    return import("./cache/cc-wrapper.ts").then((m) => m.runCcWrapper(args[0]!, args.slice(1)));
-  }
-  return import("./cli/app.ts").then((m) => m.runCli(process.argv0, args));
+/** The wrappers print only with synchronous writes, so they can exit the moment they are done. */
+function exitNow(code: number): void {
+  process.exit(code);
 }
 
-run().then((code) => {
-  process.exitCode = code;
-});
+/** A bug that escaped the wrappers' own fail-open paths still never fails the build. */
+function compileWithoutCache(err: unknown): Promise<void> {
+  process.stderr.write(
+    `galley: internal error (${err instanceof Error ? err.message : String(err)}); compiling without the cache\n`,
+  );
+  return import("./cache/run-compiler.ts").then((m) => m.runPlain(args).then(exitNow));
+}
+
+if (isRustcPath(args[0])) {
+  import("./cache/rustc-wrapper.ts")
+    .then((m) => m.runRustcWrapper(args[0]!, args.slice(1)).then(exitNow))
+    .catch(compileWithoutCache);
+} else if (persona === "sccache" && args[0] !== undefined && !args[0].startsWith("-")) {
+  // cc-rs: `sccache <cc> <args>`
+  import("./cache/cc-wrapper.ts")
+    .then((m) => m.runCcWrapper(args[0]!, args.slice(1)).then(exitNow))
+    .catch(compileWithoutCache);
+} else {
+  import("./cli/app.ts").then((m) =>
+    m.runCli(process.argv0, args).then((code) => {
+      process.exitCode = code;
+    }),
+  );
+}

@@ -5,6 +5,7 @@
  */
 import { chmodSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { writeAllSync } from "../util/write-sync.ts";
 import { sha256Hex } from "./digest.ts";
 import { writeExplain } from "./explain-log.ts";
 import type { FileDigests } from "./file-digest.ts";
@@ -95,8 +96,8 @@ export class ActionCache {
       if (!spec.isText?.(out.path)) this.digests.record(dest, out.digest);
       this.event.bytesRead = (this.event.bytesRead ?? 0) + bytes.length;
     }
-    if (result.stdout) process.stdout.write(blobs.get(result.stdout)!);
-    if (result.stderr) process.stderr.write(this.unrelocate(blobs.get(result.stderr)!, spec.relocation));
+    if (result.stdout) writeAllSync(1, blobs.get(result.stdout)!);
+    if (result.stderr) writeAllSync(2, this.unrelocate(blobs.get(result.stderr)!, spec.relocation));
     this.event.compileMs = result.compileMs;
     this.event.restoreMs = Math.round(performance.now() - restoreStart);
     return true;

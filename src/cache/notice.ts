@@ -5,6 +5,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { writeAllSync } from "../util/write-sync.ts";
 
 export function noticeOnce(topic: string, message: string): void {
   const dir = join(tmpdir(), `galley-notices-${process.getuid?.() ?? 0}`);
@@ -15,7 +16,7 @@ export function noticeOnce(topic: string, message: string): void {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "EEXIST") return;
   }
-  process.stderr.write(`galley: warning: ${message}\n`);
+  writeAllSync(2, `galley: warning: ${message}\n`);
 }
 
 /** The parent (cargo) process's pid and start time: pids are reused, start times make them unique. */

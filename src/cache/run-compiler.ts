@@ -1,4 +1,5 @@
 /** Running the real compiler: as if galley were not there, or with its output kept for the cache. */
+import { writeAllSync } from "../util/write-sync.ts";
 import { stdioWithJobserver } from "./jobserver.ts";
 
 export interface Captured {
@@ -20,17 +21,17 @@ export async function runCapturing(argv: string[]): Promise<Captured> {
   const stdio = stdioWithJobserver(process.env, ["inherit", "pipe", "pipe"]);
   // biome-ignore lint/suspicious/noExplicitAny: Bun's stdio tuple type does not admit raw fds past index 2
   const proc = Bun.spawn(argv, { stdio: stdio as any });
-  const pump = async (stream: ReadableStream<Uint8Array>, sink: NodeJS.WriteStream) => {
+  const pump = async (stream: ReadableStream<Uint8Array>, fd: number) => {
     const chunks: Uint8Array[] = [];
     for await (const chunk of stream) {
       chunks.push(chunk);
-      sink.write(chunk);
+      writeAllSync(fd, chunk);
     }
     return Buffer.concat(chunks);
   };
   const [stdout, stderr, code] = await Promise.all([
-    pump(proc.stdout as unknown as ReadableStream<Uint8Array>, process.stdout),
-    pump(proc.stderr as unknown as ReadableStream<Uint8Array>, process.stderr),
+    pump(proc.stdout as unknown as ReadableStream<Uint8Array>, 1),
+    pump(proc.stderr as unknown as ReadableStream<Uint8Array>, 2),
     proc.exited,
   ]);
   return { code, stdout, stderr };

@@ -1,4 +1,5 @@
 /** Terminal output: colour only for a TTY and never under NO_COLOR (https://no-color.org). */
+import { writeAllSync } from "./write-sync.ts";
 
 const useColor = (): boolean =>
   !("NO_COLOR" in process.env && process.env.NO_COLOR !== "") &&
@@ -27,5 +28,6 @@ export function warn(message: string): void {
 }
 
 export function debug(message: string): void {
-  if (isDebug()) process.stderr.write(`${dim(`galley: debug: ${message}`)}\n`);
+  // Synchronous: the wrapper exits at once when it is done.
+  if (isDebug()) writeAllSync(2, `${dim(`galley: debug: ${message}`)}\n`);
 }
