@@ -17,7 +17,8 @@ function exitNow(code: number): void {
 
 /** A bug that escaped the wrappers' own fail-open paths still never fails the build. */
 function compileWithoutCache(err: unknown): Promise<void> {
-  process.stderr.write(
+  writeAllSync(
+    2,
     `galley: internal error (${err instanceof Error ? err.message : String(err)}); compiling without the cache\n`,
   );
   return import("./cache/run-compiler.ts").then((m) => m.runPlain(args).then(exitNow));

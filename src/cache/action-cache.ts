@@ -92,7 +92,9 @@ export class ActionCache {
       const dest = join(spec.root, out.path);
       let bytes = blobs.get(out.digest)!;
       if (spec.isText?.(out.path)) bytes = this.unrelocate(bytes, spec.relocation);
-      writeOutput(dest, bytes, out.mode);
+      // The blob was read and verified above; a reflink of it spares writing the bytes again.
+      if (spec.isText?.(out.path) || !this.cloneOutput(out.digest, dest, out.mode))
+        writeOutput(dest, bytes, out.mode);
       if (!spec.isText?.(out.path)) this.digests.record(dest, out.digest);
       this.event.bytesRead = (this.event.bytesRead ?? 0) + bytes.length;
     }
@@ -100,6 +102,14 @@ export class ActionCache {
     if (result.stderr) writeAllSync(2, this.unrelocate(blobs.get(result.stderr)!, spec.relocation));
     this.event.compileMs = result.compileMs;
     this.event.restoreMs = Math.round(performance.now() - restoreStart);
+    return true;
+  }
+
+  private cloneOutput(digest: string, dest: string, mode: number): boolean {
+    if (!this.store.cloneBlob) return false;
+    rmSync(dest, { force: true });
+    if (!this.store.cloneBlob(digest, dest)) return false;
+    chmodSync(dest, mode);
     return true;
   }
 

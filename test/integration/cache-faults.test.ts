@@ -3,7 +3,7 @@
  * damaged blobs, concurrent builds, kill -9 mid-store, read-only, full and unwritable caches.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readStats } from "../../src/cache/stats.ts";
 import { GALLEY, galley, ok, removeDir, run, tempDir } from "../helpers.ts";
@@ -177,3 +177,59 @@ describe("compiler cache faults", () => {
     expect(appOutput(p)).toContain(EXPECTED);
   });
 });
+
+test("restored files are fresh files, never hard links into the store", () => {
+  const p = project();
+  cachedBuild(p);
+  const warm = cachedBuild(p);
+  expect(warm.hits).toEqual(ALL_UNITS);
+  const blobs = new Set(blobFiles(p.cacheDir).map((f) => statSync(f).ino));
+  const deps = join(p.dir, "target/debug/deps");
+  for (const name of readdirSync(deps)) {
+    const st = statSync(join(deps, name));
+    if (!st.isFile()) continue;
+    expect(blobs.has(st.ino)).toBe(false);
+  }
+  // Changing a restored file in place (as strip does) leaves the store intact.
+  const rlib = readdirSync(deps).find((n) => n.startsWith("libcorelib-") && n.endsWith(".rlib"))!;
+  writeFileSync(join(deps, rlib), "stripped");
+  const v = galley(["cache", "verify"], { cwd: p.dir, env: { GALLEY_DIR: p.cacheDir } });
+  expect(v.stderr).toContain("removed 0 damaged");
+});
+
+const hasBtrfs = mountable && run(["which", "mkfs.btrfs"], { cwd: "/" }).code === 0;
+
+test.skipIf(!hasBtrfs)(
+  "on a file system with reflinks, restores are copy-on-write clones of the store's blobs",
+  () => {
+    const base = tempDir("galley-btrfs-");
+    const image = join(base, "fs.img");
+    const mnt = join(base, "mnt");
+    mkdirSync(mnt);
+    ok(run(["truncate", "-s", "512M", image], { cwd: base }), "truncate");
+    ok(run(["mkfs.btrfs", "-q", image], { cwd: base }), "mkfs.btrfs");
+    ok(run(["mount", "-o", "loop", image, mnt], { cwd: base }), "mount the btrfs image");
+    cleanups.push(() => {
+      run(["umount", mnt], { cwd: "/" });
+      removeDir(base);
+    });
+    const p = cacheProject(join(mnt, "cache"));
+    const onBtrfs: CacheProject = { dir: join(mnt, "cache-ws"), cacheDir: p.cacheDir };
+    ok(run(["cp", "-r", p.dir, onBtrfs.dir], { cwd: base }), "copy the project onto btrfs");
+    removeDir(join(p.dir, ".."));
+    cachedBuild(onBtrfs);
+    expect(cachedBuild(onBtrfs).hits).toEqual(ALL_UNITS);
+    const deps = join(onBtrfs.dir, "target/debug/deps");
+    const rlib = join(
+      deps,
+      readdirSync(deps).find((n) => n.startsWith("libcorelib-") && n.endsWith(".rlib"))!,
+    );
+    expect(ok(run(["filefrag", "-v", rlib], { cwd: base })).stdout).toContain("shared");
+    // Copy-on-write: changing the restored file leaves the blob whole.
+    writeFileSync(rlib, "stripped");
+    expect(
+      galley(["cache", "verify"], { cwd: base, env: { GALLEY_DIR: onBtrfs.cacheDir } }).stderr,
+    ).toContain("removed 0 damaged");
+    expect(appOutput(onBtrfs)).toContain(EXPECTED);
+  },
+);

@@ -5,6 +5,8 @@
  * can be a reflink or a plain copy.
  */
 import {
+  constants,
+  copyFileSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -27,6 +29,7 @@ export class DiskStore implements Store {
   private readonly base: string;
   private readonly tmp: string;
   private counter = 0;
+  private noReflink = false;
 
   constructor(readonly dir: string) {
     this.base = join(dir, LAYOUT);
@@ -84,6 +87,18 @@ export class DiskStore implements Store {
       } catch {}
     }
     this.writeAtomic(path, bytes);
+  }
+
+  cloneBlob(digest: string, dest: string): boolean {
+    if (this.noReflink) return false;
+    try {
+      copyFileSync(this.path("cas", digest), dest, constants.COPYFILE_FICLONE_FORCE);
+      return true;
+    } catch {
+      // No reflinks on this file system (ext4, tmpfs, overlay): do not ask again in this process.
+      this.noReflink = true;
+      return false;
+    }
   }
 
   async hasBlob(digest: string): Promise<boolean> {

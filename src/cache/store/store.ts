@@ -29,6 +29,12 @@ export interface Store {
   getBlob(digest: string): Promise<Uint8Array | undefined>;
   putBlob(digest: string, bytes: Uint8Array): Promise<void>;
   hasBlob(digest: string): Promise<boolean>;
+  /**
+   * A local backend may clone a blob it holds into `dest` (a reflink: copy-on-write, so a later
+   * change of either file leaves the other alone). False when it cannot; the caller then writes
+   * the bytes it read and verified.
+   */
+  cloneBlob?(digest: string, dest: string): boolean;
 }
 
 /** Raised (and counted) when a stored entry fails verification; the entry has been removed. */
