@@ -1,6 +1,8 @@
 /** What `galley explain <crate>` reads: the key parts of a crate's last lookup and last stored entry. */
+
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { isDigest } from "./digest.ts";
 import type { KeyParts } from "./rustc-key.ts";
 
 export interface StoredParts {
@@ -54,5 +56,5 @@ export function diffParts(now: KeyParts, before: KeyParts): string[] {
 }
 
 function short(v: string): string {
-  return /^[0-9a-f]{64}$/.test(v) ? v.slice(0, 12) : v.length > 80 ? `${v.slice(0, 77)}...` : v;
+  return isDigest(v) ? v.slice(0, 12) : v.length > 80 ? `${v.slice(0, 77)}...` : v;
 }

@@ -6,7 +6,7 @@
  */
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { sha256Hex } from "./digest.ts";
+import { isDigest, sha256Hex } from "./digest.ts";
 
 const RACY_MS = 2000;
 /** Smaller files are hashed again rather than memoised: hashing 1 MiB costs less than a memo write. */
@@ -41,7 +41,7 @@ export class FileDigests {
     if (memo) {
       try {
         const [savedStamp, digest] = readFileSync(memo, "utf8").split(" ");
-        if (savedStamp === stamp && digest && /^[0-9a-f]{64}$/.test(digest)) {
+        if (savedStamp === stamp && digest && isDigest(digest)) {
           this.seen.set(path, digest);
           return digest;
         }

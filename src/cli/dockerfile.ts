@@ -1,5 +1,6 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { isDigest } from "../cache/digest.ts";
 import { projectFacts } from "../docker/generate/project.ts";
 import {
   CONTEXT_EXECUTABLE,
@@ -109,7 +110,7 @@ function galleySource(words: string[]): GalleySource {
   const [kind, ...rest] = words;
   if (kind === undefined || (kind === "context" && rest.length === 0)) return { kind: "context" };
   if (kind === "image" && rest.length === 1) return { kind: "image", ref: rest[0]! };
-  if (kind === "url" && rest.length === 2 && /^[0-9a-f]{64}$/.test(rest[1]!)) {
+  if (kind === "url" && rest.length === 2 && isDigest(rest[1]!)) {
     return { kind: "url", url: rest[0]!, sha256: rest[1]! };
   }
   throw new UsageError(

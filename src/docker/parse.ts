@@ -176,18 +176,6 @@ const KEYWORDS = [
   "WORKDIR",
 ];
 
-/** Platform ARGs BuildKit predefines in the global scope; their values are not known here. */
-export const PLATFORM_ARGS = [
-  "BUILDPLATFORM",
-  "BUILDOS",
-  "BUILDARCH",
-  "BUILDVARIANT",
-  "TARGETPLATFORM",
-  "TARGETOS",
-  "TARGETARCH",
-  "TARGETVARIANT",
-];
-
 interface LspRange {
   start: { line: number; character: number };
   end: { line: number; character: number };

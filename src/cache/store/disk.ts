@@ -17,7 +17,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { sha256Hex } from "../digest.ts";
+import { isDigest, sha256Hex } from "../digest.ts";
 import { type ActionResult, CorruptEntry, isActionResult, type Store } from "./store.ts";
 
 const LAYOUT = "v1";
@@ -147,7 +147,7 @@ export class DiskStore implements Store {
       const root = join(this.base, kind);
       for (const shard of safeList(root)) {
         for (const name of safeList(join(root, shard))) {
-          if (!/^[0-9a-f]{64}$/.test(name)) continue;
+          if (!isDigest(name)) continue;
           checked++;
           try {
             if (kind === "cas") await this.getBlob(name);
@@ -207,7 +207,7 @@ export class DiskStore implements Store {
   }
 
   private path(kind: "ac" | "cas", key: string): string {
-    if (!/^[0-9a-f]{64}$/.test(key)) throw new Error(`invalid ${kind} key ${JSON.stringify(key)}`);
+    if (!isDigest(key)) throw new Error(`invalid ${kind} key ${JSON.stringify(key)}`);
     return join(this.base, kind, key.slice(0, 2), key);
   }
 

@@ -3,6 +3,7 @@
  * record) and a content-addressed store (SHA-256 digest -> bytes), the model of Bazel's remote
  * cache, so the same records map onto local files, S3 keys, Redis keys and bazel-remote's /ac/, /cas/.
  */
+import { isDigest } from "../digest.ts";
 
 export interface StoredOutput {
   /** Path relative to the output directory the action wrote into. */
@@ -54,7 +55,7 @@ export function isActionResult(value: unknown): value is ActionResult {
     r.outputs.every(
       (o) =>
         typeof o?.path === "string" &&
-        /^[0-9a-f]{64}$/.test(o.digest) &&
+        isDigest(o.digest) &&
         typeof o.size === "number" &&
         typeof o.mode === "number",
     ) &&
