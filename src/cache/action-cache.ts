@@ -92,9 +92,8 @@ export class ActionCache {
       const dest = join(spec.root, out.path);
       let bytes = blobs.get(out.digest)!;
       if (spec.isText?.(out.path)) bytes = this.unrelocate(bytes, spec.relocation);
-      // The blob was read and verified above; a reflink of it spares writing the bytes again.
-      if (spec.isText?.(out.path) || !this.cloneOutput(out.digest, dest, out.mode))
-        writeOutput(dest, bytes, out.mode);
+      const clone = spec.isText?.(out.path) ? undefined : this.store.cloneBlob?.bind(this.store, out.digest);
+      writeOutput(dest, bytes, out.mode, clone);
       if (!spec.isText?.(out.path)) this.digests.record(dest, out.digest);
       this.event.bytesRead = (this.event.bytesRead ?? 0) + bytes.length;
     }
@@ -102,14 +101,6 @@ export class ActionCache {
     if (result.stderr) writeAllSync(2, this.unrelocate(blobs.get(result.stderr)!, spec.relocation));
     this.event.compileMs = result.compileMs;
     this.event.restoreMs = Math.round(performance.now() - restoreStart);
-    return true;
-  }
-
-  private cloneOutput(digest: string, dest: string, mode: number): boolean {
-    if (!this.store.cloneBlob) return false;
-    rmSync(dest, { force: true });
-    if (!this.store.cloneBlob(digest, dest)) return false;
-    chmodSync(dest, mode);
     return true;
   }
 
@@ -213,8 +204,10 @@ export class ActionCache {
  * a torn file after a crash has no fingerprint, so cargo rebuilds it; writing in place spares the
  * rename, which costs a journal flush on ext4 when it replaces a file.
  */
-function writeOutput(dest: string, bytes: Uint8Array, mode: number): void {
+function writeOutput(dest: string, bytes: Uint8Array, mode: number, clone?: (dest: string) => boolean): void {
   rmSync(dest, { force: true });
+  // A reflink of the verified blob, where the file system has them, spares writing the bytes.
+  if (clone?.(dest)) return chmodSync(dest, mode);
   writeFileSync(dest, bytes, { mode });
   if ((statSync(dest).mode & 0o7777) !== mode) chmodSync(dest, mode);
 }

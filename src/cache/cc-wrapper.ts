@@ -12,11 +12,11 @@ import { maybeStartGc } from "./auto-gc.ts";
 import { type CcInvocation, parseCcArgs } from "./cc-args.ts";
 import { cacheConfig } from "./config.ts";
 import { sha256Hex } from "./digest.ts";
-import { failOpen, storeFailed } from "./fail-open.ts";
+import { compileMiss, failOpen, storeFailed } from "./fail-open.ts";
 import { FileDigests } from "./file-digest.ts";
 import { parseMakeDepfile } from "./make-depfile.ts";
 import { noticeOnce } from "./notice.ts";
-import { runCapturing, runPlain } from "./run-compiler.ts";
+import { runPlain } from "./run-compiler.ts";
 import { type KeyParts, keyOf } from "./rustc-key.ts";
 import { recordStat, type StatEvent } from "./stats.ts";
 import { DiskStore } from "./store/disk.ts";
@@ -82,20 +82,15 @@ export async function runCcWrapper(compiler: string, args: string[]): Promise<nu
   const depfile = inv.depfile ?? join(scratch!, "deps.d");
   const compileArgv = inv.depfile ? argv : [...argv, "-MD", "-MF", depfile];
   try {
-    const compileStart = performance.now();
-    const compiled = await runCapturing(compileArgv);
-    event.compileMs = Math.round(performance.now() - compileStart);
-    if (compiled.code !== 0) {
-      event.reason = "compile failed";
-      recordStat(dir, event);
-      return compiled.code;
-    }
+    const compiled = await compileMiss(compileArgv, dir, event);
+    if (compiled.code !== 0) return compiled.code;
     try {
       const headers = parseMakeDepfile(readFileSync(resolve(cwd, depfile), "utf8"));
       const outputs: OutputFile[] = [readOutput(cwd, inv.output!)];
       if (inv.depfile) outputs.push(readOutput(cwd, inv.depfile));
       // A preprocessor-mode entry costs a `cc -E`: worth it where recompiling is slow (sqlite3.c).
-      if (!ppKey && event.compileMs >= preprocessThresholdMs(env)) ppKey = preprocessedKey(inv, spec.base);
+      if (!ppKey && (event.compileMs ?? 0) >= preprocessThresholdMs(env))
+        ppKey = preprocessedKey(inv, spec.base);
       await cache.save(spec, { files: headers, env: [] }, outputs, compiled, ppKey ? [ppKey] : []);
       event.reason = "stored";
       maybeStartGc(env);

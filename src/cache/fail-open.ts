@@ -1,6 +1,6 @@
-/** Any internal failure: say it once per build, count it, and compile as if galley were not there. */
+/** How a wrapper ends when it does not hit: failures fail open, misses compile and are counted. */
 import { noticeOnce } from "./notice.ts";
-import { runPlain } from "./run-compiler.ts";
+import { type Captured, runCapturing, runPlain } from "./run-compiler.ts";
 import { recordStat, type StatEvent } from "./stats.ts";
 
 export function describeError(err: unknown): string {
@@ -23,4 +23,16 @@ export function storeFailed(dir: string, err: unknown, event: StatEvent): void {
     "store",
     `could not store in the cache at ${dir} (${describeError(err)}); builds go on without storing`,
   );
+}
+
+/** A miss: compile with the output kept, timed into the event; a failed compile is counted here. */
+export async function compileMiss(argv: string[], dir: string, event: StatEvent): Promise<Captured> {
+  const started = performance.now();
+  const compiled = await runCapturing(argv);
+  event.compileMs = Math.round(performance.now() - started);
+  if (compiled.code !== 0) {
+    event.reason = "compile failed";
+    recordStat(dir, event);
+  }
+  return compiled;
 }

@@ -4,15 +4,15 @@
  */
 import { readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { debug } from "../util/term.ts";
+import { debug, isDebug } from "../util/term.ts";
 import { ActionCache, type ActionSpec, type OutputFile } from "./action-cache.ts";
 import { maybeStartGc } from "./auto-gc.ts";
 import { cacheConfig } from "./config.ts";
 import { parseDepInfo } from "./dep-info.ts";
-import { failOpen, storeFailed } from "./fail-open.ts";
+import { compileMiss, failOpen, storeFailed } from "./fail-open.ts";
 import { FileDigests } from "./file-digest.ts";
 import { noticeOnce } from "./notice.ts";
-import { runCapturing, runPlain } from "./run-compiler.ts";
+import { runPlain } from "./run-compiler.ts";
 import { expectedOutputs, parseRustcArgs, type RustcInvocation } from "./rustc-args.ts";
 import { basePartsOf } from "./rustc-key.ts";
 import { recordStat, type StatEvent } from "./stats.ts";
@@ -48,11 +48,14 @@ export async function runRustcWrapper(rustc: string, args: string[]): Promise<nu
   let spec: ActionSpec | undefined;
   try {
     spec = specOf(inv, rustc, cwd, env, dir, digests);
-    debug(`${label}: key computed in ${(performance.now() - started).toFixed(1)} ms`);
+    const keyed = performance.now();
     const outcome = await cache.lookup(spec);
-    debug(
-      `${label}: ${outcome} after ${(performance.now() - started).toFixed(1)} ms (restore ${event.restoreMs ?? 0} ms)`,
-    );
+    // Built only when asked for: this runs once per crate.
+    if (isDebug()) {
+      debug(
+        `${label}: key in ${(keyed - started).toFixed(1)} ms; ${outcome} after ${(performance.now() - started).toFixed(1)} ms (restore ${event.restoreMs ?? 0} ms)`,
+      );
+    }
     if (outcome === "hit") {
       event.outcome = "hit";
       event.wrapperMs = performance.now() - started;
@@ -63,14 +66,8 @@ export async function runRustcWrapper(rustc: string, args: string[]): Promise<nu
     return await failOpen(dir, err, [rustc, ...args], event);
   }
 
-  const compileStart = performance.now();
-  const compiled = await runCapturing([rustc, ...args]);
-  event.compileMs = Math.round(performance.now() - compileStart);
-  if (compiled.code !== 0) {
-    event.reason = "compile failed";
-    recordStat(dir, event);
-    return compiled.code;
-  }
+  const compiled = await compileMiss([rustc, ...args], dir, event);
+  if (compiled.code !== 0) return compiled.code;
   try {
     event.reason = await save(cache, spec, inv, cwd, compiled);
     if (event.reason === "stored") maybeStartGc(env);
