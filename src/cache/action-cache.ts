@@ -207,7 +207,10 @@ export class ActionCache {
 function writeOutput(dest: string, bytes: Uint8Array, mode: number, clone?: (dest: string) => boolean): void {
   rmSync(dest, { force: true });
   // A reflink of the verified blob, where the file system has them, spares writing the bytes.
-  if (clone?.(dest)) return chmodSync(dest, mode);
+  if (clone?.(dest)) {
+    chmodSync(dest, mode);
+    return;
+  }
   writeFileSync(dest, bytes, { mode });
   if ((statSync(dest).mode & 0o7777) !== mode) chmodSync(dest, mode);
 }
