@@ -13,7 +13,7 @@ import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { readEvents } from "../src/cache/stats.ts";
+import { readEvents } from "../src/cache/engine/stats.ts";
 
 const REPO = resolve(import.meta.dir, "..");
 const { values: opts } = parseArgs({

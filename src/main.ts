@@ -21,16 +21,16 @@ function compileWithoutCache(err: unknown): Promise<void> {
     2,
     `galley: internal error (${err instanceof Error ? err.message : String(err)}); compiling without the cache\n`,
   );
-  return import("./cache/run-compiler.ts").then((m) => m.runPlain(args).then(exitNow));
+  return import("./cache/engine/run-compiler.ts").then((m) => m.runPlain(args).then(exitNow));
 }
 
 if (isRustcPath(args[0])) {
-  import("./cache/rustc-wrapper.ts")
+  import("./cache/rustc/wrapper.ts")
     .then((m) => m.runRustcWrapper(args[0]!, args.slice(1)).then(exitNow))
     .catch(compileWithoutCache);
 } else if (persona === "sccache" && args[0] !== undefined && !args[0].startsWith("-")) {
   // cc-rs: `sccache <cc> <args>`
-  import("./cache/cc-wrapper.ts")
+  import("./cache/cc/wrapper.ts")
     .then((m) => m.runCcWrapper(args[0]!, args.slice(1)).then(exitNow))
     .catch(compileWithoutCache);
 } else {

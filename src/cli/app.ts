@@ -1,6 +1,6 @@
 /** The top level: persona, command table, help, version, and the one error handler. */
 import pkg from "../../package.json" with { type: "json" };
-import { runRustcWrapper } from "../cache/rustc-wrapper.ts";
+import { runRustcWrapper } from "../cache/rustc/wrapper.ts";
 import { ExitCode, GalleyError, UsageError } from "../errors.ts";
 import { bold, isDebug, red } from "../util/term.ts";
 import { cacheCommand } from "./cache.ts";

@@ -1,4 +1,4 @@
-import { cacheConfig } from "../cache/config.ts";
+import { cacheConfig } from "../cache/engine/config.ts";
 import { DiskStore } from "../cache/store/disk.ts";
 import { UsageError } from "../errors.ts";
 import { note } from "../util/term.ts";

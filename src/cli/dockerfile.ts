@@ -1,6 +1,6 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { isDigest } from "../cache/digest.ts";
+import { isDigest } from "../cache/engine/digest.ts";
 import { projectFacts } from "../docker/generate/project.ts";
 import {
   CONTEXT_EXECUTABLE,

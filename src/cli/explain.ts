@@ -1,5 +1,5 @@
-import { cacheConfig } from "../cache/config.ts";
-import { diffParts, readExplain } from "../cache/explain-log.ts";
+import { cacheConfig } from "../cache/engine/config.ts";
+import { diffParts, readExplain } from "../cache/engine/explain-log.ts";
 import { InputError, UsageError } from "../errors.ts";
 import { type OptionTable, parseArgs, renderHelp } from "./args.ts";
 import type { Command } from "./command.ts";

@@ -3,9 +3,9 @@
  * flags; cc-rs sends C/C++ compiles as `sccache <cc> <args>`.
  */
 
-import { runCcWrapper } from "../cache/cc-wrapper.ts";
-import { cacheConfig } from "../cache/config.ts";
-import { zeroStats } from "../cache/stats.ts";
+import { runCcWrapper } from "../cache/cc/wrapper.ts";
+import { cacheConfig } from "../cache/engine/config.ts";
+import { zeroStats } from "../cache/engine/stats.ts";
 import { UsageError } from "../errors.ts";
 
 export async function runSccacheCompat(

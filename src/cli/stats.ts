@@ -1,5 +1,5 @@
-import { cacheConfig } from "../cache/config.ts";
-import { readStats, zeroStats } from "../cache/stats.ts";
+import { cacheConfig } from "../cache/engine/config.ts";
+import { readStats, zeroStats } from "../cache/engine/stats.ts";
 import { DiskStore } from "../cache/store/disk.ts";
 import { type OptionTable, parseArgs, renderHelp } from "./args.ts";
 import type { Command } from "./command.ts";

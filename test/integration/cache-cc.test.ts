@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { readEvents } from "../../src/cache/stats.ts";
+import { readEvents } from "../../src/cache/engine/stats.ts";
 import { copyFixture, galley, ok, removeDir, run, tempDir } from "../helpers.ts";
 import { edit } from "./cache-harness.ts";
 

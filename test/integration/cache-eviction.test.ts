@@ -2,7 +2,7 @@
 import { afterAll, expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { readStats } from "../../src/cache/stats.ts";
+import { readStats } from "../../src/cache/engine/stats.ts";
 import { DiskStore } from "../../src/cache/store/disk.ts";
 import { removeDir } from "../helpers.ts";
 import { appOutput, cachedBuild, cacheProject } from "./cache-harness.ts";

@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { readStats } from "../../src/cache/stats.ts";
+import { readStats } from "../../src/cache/engine/stats.ts";
 import { GALLEY, galley, ok, removeDir, run, tempDir } from "../helpers.ts";
 import {
   ALL_UNITS,

@@ -1,7 +1,7 @@
 /** Shared set-up for compiler-cache tests: a copy of the cache-ws fixture built through galley. */
 import { chmodSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { readEvents, type StatEvent } from "../../src/cache/stats.ts";
+import { readEvents, type StatEvent } from "../../src/cache/engine/stats.ts";
 import { copyFixture, GALLEY, ok, type RunResult, run, tempDir } from "../helpers.ts";
 
 export interface CacheProject {

@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
-import { parseCcArgs } from "../../src/cache/cc-args.ts";
-import { parseMakeDepfile } from "../../src/cache/make-depfile.ts";
+import { parseCcArgs } from "../../src/cache/cc/args.ts";
+import { parseMakeDepfile } from "../../src/cache/cc/make-depfile.ts";
 
 test("a cc-rs compile is cacheable, with its object and no depfile", () => {
   const inv = parseCcArgs("cc", [

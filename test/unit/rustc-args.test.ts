@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
-import { parseDepInfo } from "../../src/cache/dep-info.ts";
-import { expectedOutputs, isLinked, parseRustcArgs } from "../../src/cache/rustc-args.ts";
+import { expectedOutputs, isLinked, parseRustcArgs } from "../../src/cache/rustc/args.ts";
+import { parseDepInfo } from "../../src/cache/rustc/dep-info.ts";
 
 const LIB = [
   "--crate-name",

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { cacheSizeFromEnv, DEFAULT_CACHE_SIZE, parseSize } from "../../src/cache/size.ts";
+import { cacheSizeFromEnv, DEFAULT_CACHE_SIZE, parseSize } from "../../src/cache/engine/size.ts";
 
 test("sizes with units", () => {
   expect(parseSize("10G", "X")).toBe(10 * 2 ** 30);

@@ -17,7 +17,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { isDigest, sha256Hex } from "../digest.ts";
+import { isDigest, sha256Hex } from "../engine/digest.ts";
 import { type ActionResult, CorruptEntry, isActionResult, type Store } from "./store.ts";
 
 const LAYOUT = "v1";

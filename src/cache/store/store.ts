@@ -3,7 +3,7 @@
  * record) and a content-addressed store (SHA-256 digest -> bytes), the model of Bazel's remote
  * cache, so the same records map onto local files, S3 keys, Redis keys and bazel-remote's /ac/, /cas/.
  */
-import { isDigest } from "../digest.ts";
+import { isDigest } from "../engine/digest.ts";
 
 export interface StoredOutput {
   /** Path relative to the output directory the action wrote into. */

@@ -3,7 +3,7 @@
  * factory that gives a fresh, empty store.
  */
 import { describe, expect, test } from "bun:test";
-import { sha256Hex } from "../../../src/cache/digest.ts";
+import { sha256Hex } from "../../../src/cache/engine/digest.ts";
 import { type ActionResult, CorruptEntry, type Store } from "../../../src/cache/store/store.ts";
 
 export interface BackendHooks {

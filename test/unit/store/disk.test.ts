@@ -1,7 +1,7 @@
 import { afterAll, expect, test } from "bun:test";
 import { readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { sha256Hex } from "../../../src/cache/digest.ts";
+import { sha256Hex } from "../../../src/cache/engine/digest.ts";
 import { DiskStore } from "../../../src/cache/store/disk.ts";
 import { removeDir, tempDir } from "../../helpers.ts";
 import { storeConformance } from "./conformance.ts";

@@ -5,13 +5,13 @@
  */
 import { chmodSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeAllSync } from "../util/write-sync.ts";
+import { writeAllSync } from "../../util/write-sync.ts";
+import { type ActionResult, CorruptEntry, type Store, type StoredOutput } from "../store/store.ts";
 import { sha256Hex } from "./digest.ts";
 import { writeExplain } from "./explain-log.ts";
 import type { FileDigests } from "./file-digest.ts";
-import { directPartsOf, type KeyParts, keyOf } from "./rustc-key.ts";
+import { directPartsOf, type KeyParts, keyOf } from "./key.ts";
 import type { StatEvent } from "./stats.ts";
-import { type ActionResult, CorruptEntry, type Store, type StoredOutput } from "./store/store.ts";
 
 const MANIFEST_OUTPUT = "direct-mode-manifest.json";
 

@@ -8,12 +8,11 @@
  * Each part is kept by name so that `galley explain` can say which one changed.
  */
 import { join, resolve } from "node:path";
-import { sha256Hex } from "./digest.ts";
-import type { FileDigests } from "./file-digest.ts";
-import { isLinked, type RustcInvocation } from "./rustc-args.ts";
-import { binaryIdentity, rustcIdentity } from "./tool-identity.ts";
-
-export type KeyParts = Record<string, string>;
+import { sha256Hex } from "../engine/digest.ts";
+import type { FileDigests } from "../engine/file-digest.ts";
+import type { KeyParts } from "../engine/key.ts";
+import { binaryIdentity, rustcIdentity } from "../engine/tool-identity.ts";
+import { isLinked, type RustcInvocation } from "./args.ts";
 
 /** Cargo's variables that can reach the compiled code (env!, option_env!, build scripts' cfgs). */
 const CARGO_ENV_ALLOW = [
@@ -71,25 +70,6 @@ export function basePartsOf(ctx: KeyContext): KeyParts {
     for (const name of LINKER_ENV) if (env[name] !== undefined) parts[`env:${name}`] = env[name]!;
   }
   return parts;
-}
-
-/** Files and env vars rustc reported, as key parts. A missing file is a part too. */
-export function directPartsOf(
-  files: string[],
-  envNames: string[],
-  cwd: string,
-  env: Record<string, string | undefined>,
-  digests: FileDigests,
-): KeyParts {
-  const parts: KeyParts = {};
-  for (const f of files) parts[`file:${f}`] = digests.digest(resolve(cwd, f)) ?? "missing";
-  for (const name of envNames) parts[`env-dep:${name}`] = env[name] === undefined ? "unset" : `=${env[name]}`;
-  return parts;
-}
-
-export function keyOf(parts: KeyParts): string {
-  const names = Object.keys(parts).sort();
-  return sha256Hex(names.map((n) => `${n}\0${parts[n]}`).join("\n"));
 }
 
 function findNativeLib(

@@ -1,5 +1,5 @@
 /** Running the real compiler: as if galley were not there, or with its output kept for the cache. */
-import { writeAllSync } from "../util/write-sync.ts";
+import { writeAllSync } from "../../util/write-sync.ts";
 import { stdioWithJobserver } from "./jobserver.ts";
 
 export interface Captured {

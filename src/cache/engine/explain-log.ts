@@ -3,7 +3,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { isDigest } from "./digest.ts";
-import type { KeyParts } from "./rustc-key.ts";
+import type { KeyParts } from "./key.ts";
 
 export interface StoredParts {
   parts: KeyParts;

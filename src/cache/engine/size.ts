@@ -1,5 +1,5 @@
 /** Cache size settings: `10G`, `500M`, `1.5GiB`, `2048` (bytes), with a clear error for anything else. */
-import { InputError } from "../errors.ts";
+import { InputError } from "../../errors.ts";
 
 const UNITS: Record<string, number> = { "": 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
 

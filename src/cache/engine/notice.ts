@@ -5,7 +5,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { writeAllSync } from "../util/write-sync.ts";
+import { writeAllSync } from "../../util/write-sync.ts";
 
 export function noticeOnce(topic: string, message: string): void {
   const dir = join(tmpdir(), `galley-notices-${process.getuid?.() ?? 0}`);

@@ -4,19 +4,19 @@
  */
 import { readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { debug, isDebug } from "../util/term.ts";
-import { ActionCache, type ActionSpec, type OutputFile } from "./action-cache.ts";
-import { maybeStartGc } from "./auto-gc.ts";
-import { cacheConfig } from "./config.ts";
+import { debug, isDebug } from "../../util/term.ts";
+import { ActionCache, type ActionSpec, type OutputFile } from "../engine/action-cache.ts";
+import { maybeStartGc } from "../engine/auto-gc.ts";
+import { cacheConfig } from "../engine/config.ts";
+import { compileMiss, failOpen, storeFailed } from "../engine/fail-open.ts";
+import { FileDigests } from "../engine/file-digest.ts";
+import { noticeOnce } from "../engine/notice.ts";
+import { runPlain } from "../engine/run-compiler.ts";
+import { recordStat, type StatEvent } from "../engine/stats.ts";
+import { DiskStore } from "../store/disk.ts";
+import { expectedOutputs, parseRustcArgs, type RustcInvocation } from "./args.ts";
 import { parseDepInfo } from "./dep-info.ts";
-import { compileMiss, failOpen, storeFailed } from "./fail-open.ts";
-import { FileDigests } from "./file-digest.ts";
-import { noticeOnce } from "./notice.ts";
-import { runPlain } from "./run-compiler.ts";
-import { expectedOutputs, parseRustcArgs, type RustcInvocation } from "./rustc-args.ts";
-import { basePartsOf } from "./rustc-key.ts";
-import { recordStat, type StatEvent } from "./stats.ts";
-import { DiskStore } from "./store/disk.ts";
+import { basePartsOf } from "./key.ts";
 
 type Env = Record<string, string | undefined>;
 

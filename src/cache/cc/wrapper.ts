@@ -7,20 +7,20 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, relative, resolve } from "node:path";
-import { ActionCache, type ActionSpec, type OutputFile } from "./action-cache.ts";
-import { maybeStartGc } from "./auto-gc.ts";
-import { type CcInvocation, parseCcArgs } from "./cc-args.ts";
-import { cacheConfig } from "./config.ts";
-import { sha256Hex } from "./digest.ts";
-import { compileMiss, failOpen, storeFailed } from "./fail-open.ts";
-import { FileDigests } from "./file-digest.ts";
+import { ActionCache, type ActionSpec, type OutputFile } from "../engine/action-cache.ts";
+import { maybeStartGc } from "../engine/auto-gc.ts";
+import { cacheConfig } from "../engine/config.ts";
+import { sha256Hex } from "../engine/digest.ts";
+import { compileMiss, failOpen, storeFailed } from "../engine/fail-open.ts";
+import { FileDigests } from "../engine/file-digest.ts";
+import { type KeyParts, keyOf } from "../engine/key.ts";
+import { noticeOnce } from "../engine/notice.ts";
+import { runPlain } from "../engine/run-compiler.ts";
+import { recordStat, type StatEvent } from "../engine/stats.ts";
+import { binaryIdentity } from "../engine/tool-identity.ts";
+import { DiskStore } from "../store/disk.ts";
+import { type CcInvocation, parseCcArgs } from "./args.ts";
 import { parseMakeDepfile } from "./make-depfile.ts";
-import { noticeOnce } from "./notice.ts";
-import { runPlain } from "./run-compiler.ts";
-import { type KeyParts, keyOf } from "./rustc-key.ts";
-import { recordStat, type StatEvent } from "./stats.ts";
-import { DiskStore } from "./store/disk.ts";
-import { binaryIdentity } from "./tool-identity.ts";
 
 type Env = Record<string, string | undefined>;
 
