@@ -40,6 +40,13 @@ export function writeExplain(dir: string, crate: string, update: (r: ExplainReco
   }
 }
 
+/** Why a lookup missed, compared with the entry stored before it: the key parts that differ. */
+export function whyMissed(lookup: NonNullable<ExplainRecord["lookup"]>): string[] {
+  if (!lookup.against) return ["nothing of this crate was stored before: its first build with this cache"];
+  const diff = diffParts(lookup.parts, lookup.against.parts);
+  return diff.length > 0 ? diff : ["(same key parts: the entry was evicted or damaged)"];
+}
+
 /** Key parts that differ between two lookups, as human lines. */
 export function diffParts(now: KeyParts, before: KeyParts): string[] {
   const lines: string[] = [];
