@@ -87,8 +87,9 @@ export function renderDockerfile(plan: DockerfilePlan): string {
     run(`galley cook --release --locked${target} --bin ${plan.bin} --recipe-path recipe.json`),
     "COPY . .",
     // The binary leaves target/ in this RUN, so it is in the layer whatever mounts a user adds.
+    // The last line of the step's log says what the cache did (a summary never fails the build).
     run(
-      `cargo build --release --locked${target} --bin ${plan.bin} \\\n && install -D -m 0755 ${outDir}/${plan.bin} /out/${plan.bin}`,
+      `cargo build --release --locked${target} --bin ${plan.bin} \\\n && install -D -m 0755 ${outDir}/${plan.bin} /out/${plan.bin} \\\n && (galley stats --oneline || true)`,
     ),
     "",
     ...runtimeStage(plan),
