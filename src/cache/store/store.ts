@@ -26,6 +26,8 @@ export interface ActionResult {
   stderr?: string;
   /** How long the real compile took, to report time saved. */
   compileMs: number;
+  /** HMAC of the key and the record, set by a signing store; every backend keeps it as it is. */
+  signature?: string;
 }
 
 export interface Store {
@@ -99,6 +101,7 @@ export function isActionResult(value: unknown): value is ActionResult {
         (o.inline === undefined || typeof o.inline === "string"),
     ) &&
     (r.stdout === undefined || typeof r.stdout === "string") &&
-    (r.stderr === undefined || typeof r.stderr === "string")
+    (r.stderr === undefined || typeof r.stderr === "string") &&
+    (r.signature === undefined || typeof r.signature === "string")
   );
 }

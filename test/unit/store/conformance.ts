@@ -75,6 +75,14 @@ export function storeConformance(
       expect(await store.getAction(key)).toEqual(inline);
     });
 
+    test("a record keeps its signature", async () => {
+      const store = await fresh();
+      const signed: ActionResult = { ...result, signature: sha256Hex("a signature") };
+      await store.putBlob(digest, blob);
+      await store.putAction(key, signed);
+      expect(await store.getAction(key)).toEqual(signed);
+    });
+
     test("storing the same blob twice is harmless", async () => {
       const store = await fresh();
       await store.putBlob(digest, blob);
