@@ -95,6 +95,27 @@ test("the filter by crate name hides the other units", async () => {
   expect(await browser.evaluate<string>(`document.getElementById("shown").textContent`)).toBe("6 units");
 });
 
+test("in print: no filter box, every row shown, colours kept; it prints to PDF", async () => {
+  await browser.send("Emulation.setEmulatedMedia", { media: "print" });
+  try {
+    const printed = await browser.evaluate<{ filter: string; rows: number; adjust: string }>(`(() => {
+      const input = document.getElementById("filter");
+      input.value = "corelib";
+      input.dispatchEvent(new Event("input"));
+      const rows = [...document.querySelectorAll("#units tbody tr")].filter((r) => getComputedStyle(r).display !== "none").length;
+      const out = { filter: getComputedStyle(document.querySelector(".filter")).display, rows, adjust: getComputedStyle(document.querySelector(".bar")).printColorAdjust };
+      input.value = "";
+      input.dispatchEvent(new Event("input"));
+      return out;
+    })()`);
+    expect(printed).toEqual({ filter: "none", rows: 6, adjust: "exact" });
+  } finally {
+    await browser.send("Emulation.setEmulatedMedia", { media: "" });
+  }
+  const pdf = (await browser.send("Page.printToPDF", {})) as { data: string };
+  expect(Buffer.from(pdf.data, "base64").subarray(0, 5).toString()).toBe("%PDF-");
+});
+
 test("a screenshot of the page is kept", async () => {
   const dir = join(REPO, "test-results");
   mkdirSync(dir, { recursive: true });
