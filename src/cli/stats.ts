@@ -39,6 +39,8 @@ export function showStats(options: { json: boolean; zero: boolean }): number {
     ["Hits", String(s.hits)],
     ["Misses", String(s.misses)],
     ["Failed compiles (not stored)", String(s.compileFailures)],
+    ...failedLine("  build-script probes (expected)", s.failedProbes),
+    ...failedLine("  others", s.failedOther),
     ["Passthroughs", String(s.passthroughs)],
     ...Object.entries(s.passthroughReasons)
       .sort()
@@ -59,6 +61,13 @@ export function showStats(options: { json: boolean; zero: boolean }): number {
   const width = Math.max(...lines.map(([l]) => l.length)) + 2;
   process.stdout.write(`${lines.map(([l, v]) => `${l.padEnd(width)}${v}`).join("\n")}\n`);
   return 0;
+}
+
+/** `anyhow, proc-macro2 ×2`: the crates whose compiles failed, or nothing when there are none. */
+function failedLine(label: string, byCrate: Record<string, number>): [string, string][] {
+  const names = Object.keys(byCrate).sort();
+  if (names.length === 0) return [];
+  return [[label, names.map((n) => (byCrate[n]! > 1 ? `${n} ×${byCrate[n]}` : n)).join(", ")]];
 }
 
 function mib(n: number): string {

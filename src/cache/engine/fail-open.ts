@@ -32,7 +32,17 @@ export async function compileMiss(argv: string[], dir: string, event: StatEvent)
   event.compileMs = Math.round(performance.now() - started);
   if (compiled.code !== 0) {
     event.reason = "compile failed";
+    if (fromBuildScript(process.env)) event.probe = true;
     recordStat(dir, event);
   }
   return compiled;
+}
+
+/**
+ * Whether a build script started this compiler: cargo sets `HOST` and the `CARGO_CFG_*` variables
+ * only for build-script runs. Feature probes (anyhow, thiserror, proc-macro2, cc-rs flag checks)
+ * compile on purpose what may fail, so their failures are expected.
+ */
+function fromBuildScript(env: NodeJS.ProcessEnv): boolean {
+  return env.HOST !== undefined && env.CARGO_CFG_TARGET_ARCH !== undefined;
 }

@@ -21,6 +21,8 @@ export interface StatEvent {
   /** The wrapper's own time from start to exit. */
   wrapperMs?: number;
   corrupt?: number;
+  /** A failed compile started by a build script: a feature probe, failing on purpose. */
+  probe?: boolean;
 }
 
 export interface StatsSummary {
@@ -29,6 +31,9 @@ export interface StatsSummary {
   misses: number;
   /** Lookups that missed and whose compile failed (build-script probes fail on purpose): not stored. */
   compileFailures: number;
+  /** Failed compiles by crate: build-script probes (expected) and the others. */
+  failedProbes: Record<string, number>;
+  failedOther: Record<string, number>;
   passthroughs: number;
   passthroughReasons: Record<string, number>;
   errors: number;
@@ -74,6 +79,8 @@ export function readStats(dir: string): StatsSummary {
     hits: 0,
     misses: 0,
     compileFailures: 0,
+    failedProbes: {},
+    failedOther: {},
     passthroughs: 0,
     passthroughReasons: {},
     errors: 0,
@@ -94,8 +101,12 @@ export function readStats(dir: string): StatsSummary {
       s.compileMsSaved += Math.max(0, (e.compileMs ?? 0) - (e.restoreMs ?? 0));
       if (e.wrapperMs !== undefined) hitTimes.push(e.wrapperMs);
     } else if (e.outcome === "miss") {
-      if (e.reason === "compile failed") s.compileFailures++;
-      else s.misses++;
+      if (e.reason === "compile failed") {
+        s.compileFailures++;
+        const byCrate = e.probe ? s.failedProbes : s.failedOther;
+        const crate = e.crate ?? "?";
+        byCrate[crate] = (byCrate[crate] ?? 0) + 1;
+      } else s.misses++;
     } else if (e.outcome === "passthrough") {
       s.passthroughs++;
       const r = e.reason ?? "unknown";
