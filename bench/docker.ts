@@ -41,7 +41,8 @@ function ensureTool(name: string, version: string): string {
 }
 
 const work = mkdtempSync(join(tmpdir(), "galley-bench-docker-"));
-const reference = readFileSync(join(REPO, "..", "shared", "reference", "depot-rust.Dockerfile"), "utf8");
+/** A Dockerfile written for cargo-chef and sccache (planner on the manifests only, non-root runtime). */
+const reference = readFileSync(join(REPO, "test/fixtures/dockerfiles/chef-sccache.Dockerfile"), "utf8");
 const INSTALL = "RUN cargo install cargo-chef sccache --locked";
 
 /** bench/web-service as a package named `app`, in a fresh context directory. */

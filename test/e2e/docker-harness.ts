@@ -1,6 +1,7 @@
 /**
- * A real Docker engine for end-to-end tests: the one `shared/docker/setup.sh` starts (CI runs it
- * first). Builds use --network=host (cargo inside reaches crates.io) and runs --network=none.
+ * A real Docker engine for end-to-end tests: the one `.ci/run` starts before the tests (its
+ * environment is in /opt/galley-docker/env). Builds use --network=host (cargo inside reaches
+ * crates.io) and runs --network=none.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -30,7 +31,7 @@ export const DOCKER = dockerEnv();
 export const SKIP_DOCKER = DOCKER === undefined && process.env.CI !== "true";
 
 export function docker(args: string[], cwd = "/"): RunResult {
-  if (!DOCKER) throw new Error(`no Docker engine answers (run shared/docker/setup.sh; see ${ENV_FILE})`);
+  if (!DOCKER) throw new Error(`no Docker engine answers (.ci/run starts one; see ${ENV_FILE})`);
   return run(["docker", ...args], { cwd, env: DOCKER });
 }
 

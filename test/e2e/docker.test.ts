@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { copyFixture, GALLEY, galley, ok, REPO, removeDir, run, tempDir } from "../helpers.ts";
+import { copyFixture, FIXTURES, GALLEY, galley, ok, removeDir, run, tempDir } from "../helpers.ts";
 import {
   docker,
   dockerBuild,
@@ -105,11 +105,11 @@ describe.skipIf(SKIP_DOCKER)("galley dockerfile on a real engine", () => {
     expect(runImage("galley-e2e-ws:4")).toBe("hello docker from a unix container #1\n");
   });
 
-  test("the reference Dockerfile, with only its install line changed, builds and its rebuild hits", () => {
+  test("a cargo-chef + sccache Dockerfile, with only its install line changed, builds and its rebuild hits", () => {
     const dir = copyFixture("docker-app", join(root, "reference"));
     mkdirSync(join(dir, ".galley"), { recursive: true });
     cpSync(GALLEY, join(dir, ".galley/galley"));
-    const reference = readFileSync(join(REPO, "..", "shared", "reference", "depot-rust.Dockerfile"), "utf8");
+    const reference = readFileSync(join(FIXTURES, "dockerfiles", "chef-sccache.Dockerfile"), "utf8");
     const install = "RUN cargo install cargo-chef sccache --locked";
     expect(reference).toContain(install);
     writeFileSync(
@@ -124,7 +124,7 @@ describe.skipIf(SKIP_DOCKER)("galley dockerfile on a real engine", () => {
       `reference Dockerfile through galley's cargo-chef and sccache names, cold: ${cold.seconds.toFixed(1)} s`,
     );
     expect(runImage("galley-e2e-ref:1")).toMatch(/^app says hello/m);
-    expect(runImage("galley-e2e-ref:1", ["--entrypoint", "id"])).toContain("uid=1001(appuser)");
+    expect(runImage("galley-e2e-ref:1", ["--entrypoint", "id"])).toContain("uid=1001(svc)");
 
     const main = join(dir, "src/main.rs");
     writeFileSync(main, readFileSync(main, "utf8").replace("app says hello", "app says hi"));
@@ -136,10 +136,10 @@ describe.skipIf(SKIP_DOCKER)("galley dockerfile on a real engine", () => {
     expect(runImage("galley-e2e-ref:2")).toMatch(/^app says hi/m);
 
     // From scratch again: every dependency comes out of the sccache mount (galley's store).
-    mountStats("/sccache", "zero");
+    mountStats("/var/cache/sccache", "zero");
     forgetLayers();
     build(dir, "galley-e2e-ref:3");
-    const s = mountStats("/sccache", "read");
+    const s = mountStats("/var/cache/sccache", "read");
     expect(s.hits).toBeGreaterThan(0);
     expect(Object.entries(s.crates).filter(([c, o]) => c !== "app" && o !== "hit")).toEqual([]);
   });
