@@ -16,7 +16,7 @@ import {
   type StoredOutput,
 } from "../store/store.ts";
 import { sha256Hex } from "./digest.ts";
-import { writeExplain } from "./explain-log.ts";
+import { whyMissed, writeExplain } from "./explain-log.ts";
 import type { FileDigests } from "./file-digest.ts";
 import { directPartsOf, type KeyParts, keyOf } from "./key.ts";
 import type { StatEvent } from "./stats.ts";
@@ -198,6 +198,7 @@ export class ActionCache {
   private explain(label: string, parts: KeyParts, outcome: string): void {
     writeExplain(this.cacheDir, label, (r) => {
       r.lookup = { parts, outcome, at: new Date().toISOString(), ...(r.stored ? { against: r.stored } : {}) };
+      this.event.why = [outcome.replace(/^miss: /, ""), ...whyMissed(r.lookup)];
     });
   }
 

@@ -12,8 +12,9 @@ export async function failOpen(dir: string, err: unknown, argv: string[], event:
   noticeOnce("lookup", `cache unavailable at ${dir} (${describeError(err)}); compiling without it`);
   event.outcome = "error";
   event.reason = describeError(err);
+  const code = await runPlain(argv);
   recordStat(dir, event);
-  return await runPlain(argv);
+  return code;
 }
 
 export function storeFailed(dir: string, err: unknown, event: StatEvent): void {

@@ -2,8 +2,9 @@
  * Cache statistics: every wrapper process appends one line (O_APPEND keeps concurrent lines whole);
  * `galley stats` adds them up. No daemon holds counters in memory.
  */
-import { appendFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { journalEvent } from "./journal.ts";
 
 export type Outcome = "hit" | "miss" | "passthrough" | "error";
 
@@ -23,6 +24,10 @@ export interface StatEvent {
   corrupt?: number;
   /** A failed compile started by a build script: a feature probe, failing on purpose. */
   probe?: boolean;
+  /** Misses: what the lookup found, then the key parts that changed (as `galley explain` says). */
+  why?: string[];
+  /** Hits: the store tier that answered; absent means the local disk. */
+  tier?: string;
 }
 
 export interface StatsSummary {
@@ -46,6 +51,7 @@ export interface StatsSummary {
 }
 
 const statsFile = (dir: string) => join(dir, "v1", "stats.log");
+const zeroedFile = (dir: string) => join(dir, "v1", "stats.zeroed");
 
 export function recordStat(dir: string, event: StatEvent): void {
   try {
@@ -54,6 +60,7 @@ export function recordStat(dir: string, event: StatEvent): void {
   } catch {
     // statistics never fail a build
   }
+  journalEvent(dir, event);
 }
 
 /** Every recorded event, oldest first (a torn line from a writer that died is skipped). */
@@ -124,4 +131,19 @@ export function readStats(dir: string): StatsSummary {
 
 export function zeroStats(dir: string): void {
   rmSync(statsFile(dir), { force: true });
+  try {
+    // Builds journaled from now on are the ones `galley stats --summary` sums up.
+    mkdirSync(join(dir, "v1"), { recursive: true });
+    writeFileSync(zeroedFile(dir), `${Date.now()}\n`);
+  } catch {}
+}
+
+/** When the statistics were last zeroed (ms since the epoch), if ever. */
+export function zeroedAt(dir: string): number | undefined {
+  try {
+    const at = Number(readFileSync(zeroedFile(dir), "utf8"));
+    return Number.isFinite(at) ? at : undefined;
+  } catch {
+    return undefined;
+  }
 }

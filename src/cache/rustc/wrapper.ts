@@ -10,6 +10,7 @@ import { maybeStartGc } from "../engine/auto-gc.ts";
 import { cacheConfig } from "../engine/config.ts";
 import { compileMiss, failOpen, storeFailed } from "../engine/fail-open.ts";
 import { FileDigests } from "../engine/file-digest.ts";
+import { describeUnit } from "../engine/journal.ts";
 import { noticeOnce } from "../engine/notice.ts";
 import { runPlain } from "../engine/run-compiler.ts";
 import { recordStat, type StatEvent } from "../engine/stats.ts";
@@ -17,6 +18,7 @@ import { DiskStore } from "../store/disk.ts";
 import { expectedOutputs, parseRustcArgs, type RustcInvocation } from "./args.ts";
 import { parseDepInfo } from "./dep-info.ts";
 import { basePartsOf } from "./key.ts";
+import { rustcUnit } from "./unit.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -37,9 +39,11 @@ export async function runRustcWrapper(rustc: string, args: string[]): Promise<nu
     return await runPlain([rustc, ...args]);
   }
   const label = inv.crateName ?? "?";
+  describeUnit(rustcUnit(inv, env));
   if (inv.uncacheable) {
+    const code = await runPlain([rustc, ...args]);
     recordStat(dir, { outcome: "passthrough", reason: inv.uncacheable, crate: label });
-    return await runPlain([rustc, ...args]);
+    return code;
   }
 
   const event: StatEvent = { outcome: "miss", crate: label };
