@@ -26,8 +26,14 @@ export interface StatEvent {
   probe?: boolean;
   /** Misses: what the lookup found, then the key parts that changed (as `galley explain` says). */
   why?: string[];
-  /** Hits: the store tier that answered; absent means the local disk. */
-  tier?: string;
+  /** With a shared store: which tier served the records of this lookup. */
+  tier?: "local" | "remote";
+  /** Records from the shared store refused as unsafe / for their signature. */
+  rejected?: number;
+  unsigned?: number;
+  /** Failed requests to the shared store, and whether it was left alone after another's failure. */
+  remoteErrors?: number;
+  storeSkipped?: boolean;
 }
 
 export interface StatsSummary {
@@ -44,6 +50,12 @@ export interface StatsSummary {
   errors: number;
   errorReasons: Record<string, number>;
   corruptEntries: number;
+  /** Hits served by the local store / fetched from the shared one. */
+  localHits: number;
+  remoteHits: number;
+  rejectedRecords: number;
+  unsignedRecords: number;
+  remoteErrors: number;
   compileMsSaved: number;
   bytesRead: number;
   bytesWritten: number;
@@ -93,6 +105,11 @@ export function readStats(dir: string): StatsSummary {
     errors: 0,
     errorReasons: {},
     corruptEntries: 0,
+    localHits: 0,
+    remoteHits: 0,
+    rejectedRecords: 0,
+    unsignedRecords: 0,
+    remoteErrors: 0,
     compileMsSaved: 0,
     bytesRead: 0,
     bytesWritten: 0,
@@ -103,8 +120,13 @@ export function readStats(dir: string): StatsSummary {
     s.bytesRead += e.bytesRead ?? 0;
     s.bytesWritten += e.bytesWritten ?? 0;
     s.corruptEntries += e.corrupt ?? 0;
+    s.rejectedRecords += e.rejected ?? 0;
+    s.unsignedRecords += e.unsigned ?? 0;
+    s.remoteErrors += e.remoteErrors ?? 0;
     if (e.outcome === "hit") {
       s.hits++;
+      if (e.tier === "remote") s.remoteHits++;
+      else s.localHits++;
       s.compileMsSaved += Math.max(0, (e.compileMs ?? 0) - (e.restoreMs ?? 0));
       if (e.wrapperMs !== undefined) hitTimes.push(e.wrapperMs);
     } else if (e.outcome === "miss") {

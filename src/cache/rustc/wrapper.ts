@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import { debug, isDebug } from "../../util/term.ts";
 import { ActionCache, type ActionSpec, type OutputFile } from "../engine/action-cache.ts";
 import { maybeStartGc } from "../engine/auto-gc.ts";
+import { cacheStore, noteStoreReport } from "../engine/cache-store.ts";
 import { cacheConfig } from "../engine/config.ts";
 import { compileMiss, failOpen, storeFailed } from "../engine/fail-open.ts";
 import { FileDigests } from "../engine/file-digest.ts";
@@ -14,7 +15,7 @@ import { describeUnit } from "../engine/journal.ts";
 import { noticeOnce } from "../engine/notice.ts";
 import { runPlain } from "../engine/run-compiler.ts";
 import { recordStat, type StatEvent } from "../engine/stats.ts";
-import { DiskStore } from "../store/disk.ts";
+import { newReport } from "../store/report.ts";
 import { expectedOutputs, parseRustcArgs, type RustcInvocation } from "./args.ts";
 import { parseDepInfo } from "./dep-info.ts";
 import { basePartsOf } from "./key.ts";
@@ -48,7 +49,8 @@ export async function runRustcWrapper(rustc: string, args: string[]): Promise<nu
 
   const event: StatEvent = { outcome: "miss", crate: label };
   const digests = new FileDigests(dir);
-  const cache = new ActionCache(new DiskStore(dir), dir, digests, cwd, env, event);
+  const report = newReport();
+  const cache = new ActionCache(await cacheStore(dir, env, report), dir, digests, cwd, env, event);
   let spec: ActionSpec | undefined;
   try {
     spec = specOf(inv, rustc, cwd, env, dir, digests);
@@ -63,6 +65,7 @@ export async function runRustcWrapper(rustc: string, args: string[]): Promise<nu
     if (outcome === "hit") {
       event.outcome = "hit";
       event.wrapperMs = performance.now() - started;
+      noteStoreReport(event, report);
       recordStat(dir, event);
       return 0;
     }
@@ -70,6 +73,7 @@ export async function runRustcWrapper(rustc: string, args: string[]): Promise<nu
     return await failOpen(dir, err, [rustc, ...args], event);
   }
 
+  noteStoreReport(event, report);
   const compiled = await compileMiss([rustc, ...args], dir, event);
   if (compiled.code !== 0) return compiled.code;
   try {
@@ -78,6 +82,7 @@ export async function runRustcWrapper(rustc: string, args: string[]): Promise<nu
   } catch (err) {
     storeFailed(dir, err, event);
   }
+  noteStoreReport(event, report);
   recordStat(dir, event);
   return 0;
 }
