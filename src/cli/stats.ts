@@ -89,6 +89,8 @@ function statRows(s: StatsSummary, config: CacheConfig, storeBytes: number): [st
     ["Hits", String(s.hits)],
     ["Misses", String(s.misses)],
     ["Failed compiles (not stored)", String(s.compileFailures)],
+    ...failedLine("  build-script probes (expected)", s.failedProbes),
+    ...failedLine("  others", s.failedOther),
     ["Passthroughs", String(s.passthroughs)],
     ...Object.entries(s.passthroughReasons)
       .sort()
@@ -145,4 +147,11 @@ function writeSummary(dir: string): number {
   appendFileSync(target, md);
   note(`appended the cache summary of ${views.length} build${views.length === 1 ? "" : "s"} to ${target}`);
   return 0;
+}
+
+/** `anyhow, proc-macro2 ×2`: the crates whose compiles failed, or nothing when there are none. */
+function failedLine(label: string, byCrate: Record<string, number>): [string, string][] {
+  const names = Object.keys(byCrate).sort();
+  if (names.length === 0) return [];
+  return [[label, names.map((n) => (byCrate[n]! > 1 ? `${n} ×${byCrate[n]}` : n)).join(", ")]];
 }

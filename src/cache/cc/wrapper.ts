@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { basename, join, relative, resolve } from "node:path";
 import { ActionCache, type ActionSpec, type OutputFile } from "../engine/action-cache.ts";
 import { maybeStartGc } from "../engine/auto-gc.ts";
+import { cacheStore, noteStoreReport } from "../engine/cache-store.ts";
 import { cacheConfig } from "../engine/config.ts";
 import { sha256Hex } from "../engine/digest.ts";
 import { compileMiss, failOpen, storeFailed } from "../engine/fail-open.ts";
@@ -19,7 +20,7 @@ import { noticeOnce } from "../engine/notice.ts";
 import { runPlain } from "../engine/run-compiler.ts";
 import { recordStat, type StatEvent } from "../engine/stats.ts";
 import { binaryIdentity } from "../engine/tool-identity.ts";
-import { DiskStore } from "../store/disk.ts";
+import { newReport } from "../store/report.ts";
 import { type CcInvocation, parseCcArgs } from "./args.ts";
 import { parseMakeDepfile } from "./make-depfile.ts";
 
@@ -59,7 +60,8 @@ export async function runCcWrapper(compiler: string, args: string[]): Promise<nu
   }
   const event: StatEvent = { outcome: "miss", crate: label };
   const digests = new FileDigests(dir);
-  const cache = new ActionCache(new DiskStore(dir), dir, digests, cwd, env, event);
+  const report = newReport();
+  const cache = new ActionCache(await cacheStore(dir, env, report), dir, digests, cwd, env, event);
   let spec: ActionSpec;
   let ppKey: string | undefined;
   try {
@@ -73,6 +75,7 @@ export async function runCcWrapper(compiler: string, args: string[]): Promise<nu
     if (outcome === "hit" || event.reason === "preprocessor mode") {
       event.outcome = "hit";
       event.wrapperMs = performance.now() - started;
+      noteStoreReport(event, report);
       recordStat(dir, event);
       return 0;
     }
@@ -85,6 +88,7 @@ export async function runCcWrapper(compiler: string, args: string[]): Promise<nu
   const depfile = inv.depfile ?? join(scratch!, "deps.d");
   const compileArgv = inv.depfile ? argv : [...argv, "-MD", "-MF", depfile];
   try {
+    noteStoreReport(event, report);
     const compiled = await compileMiss(compileArgv, dir, event);
     if (compiled.code !== 0) return compiled.code;
     try {
@@ -100,6 +104,7 @@ export async function runCcWrapper(compiler: string, args: string[]): Promise<nu
     } catch (err) {
       storeFailed(dir, err, event);
     }
+    noteStoreReport(event, report);
     recordStat(dir, event);
     return 0;
   } finally {
