@@ -4,7 +4,7 @@ import { type CacheConfig, cacheConfig } from "../cache/engine/config.ts";
 import { type Journal, listJournals, readJournal } from "../cache/engine/journal.ts";
 import { readStats, type StatsSummary, zeroedAt, zeroStats } from "../cache/engine/stats.ts";
 import { DiskStore } from "../cache/store/disk.ts";
-import { UsageError } from "../errors.ts";
+import { InputError, UsageError } from "../errors.ts";
 import { buildView, mib, selectJournal } from "../report/build-view.ts";
 import { oneLine, summaryMarkdown } from "../report/summary.ts";
 import { note } from "../util/term.ts";
@@ -144,7 +144,13 @@ function writeSummary(dir: string): number {
     process.stdout.write(md);
     return 0;
   }
-  appendFileSync(target, md);
+  try {
+    appendFileSync(target, md);
+  } catch (err) {
+    throw new InputError(
+      `cannot append to $GITHUB_STEP_SUMMARY (${target}): ${(err as NodeJS.ErrnoException).code ?? err}`,
+    );
+  }
   note(`appended the cache summary of ${views.length} build${views.length === 1 ? "" : "s"} to ${target}`);
   return 0;
 }

@@ -175,6 +175,14 @@ describe("galley report, stats --summary, --format markdown, --oneline", () => {
     expect(md).toMatch(/```text\ncargo build: /);
     expect(md).toMatch(/^corelib +\|[ #]*#+ *\| miss/m);
     expect(md).toMatch(/^itoa +\|[ =]*=+ *\| hit/m);
+    const bad = galley(["stats", "--summary"], {
+      cwd: p.dir,
+      env: { ...env(), GITHUB_STEP_SUMMARY: join(p.dir, "no-such-dir", "summary.md") },
+    });
+    expect([bad.code, bad.stderr.trim().split("\n")[0]]).toEqual([
+      3,
+      `error: cannot append to $GITHUB_STEP_SUMMARY (${join(p.dir, "no-such-dir", "summary.md")}): ENOENT`,
+    ]);
     // Without the variable it prints the summary instead.
     const printed = ok(
       galley(["stats", "--summary"], { cwd: p.dir, env: { ...env(), GITHUB_STEP_SUMMARY: "" } }),
