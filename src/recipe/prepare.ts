@@ -19,6 +19,7 @@ import {
   type Workspace,
 } from "../cargo/workspace.ts";
 import { InputError } from "../errors.ts";
+import { artifactBinRequests, describeGuesses, type GuessReason, guessTargets } from "./guess-targets.ts";
 import { type DummySource, RECIPE_SCHEMA, type Recipe, type RecipeFile } from "./recipe.ts";
 
 /** The version every local package gets in the recipe. */
@@ -44,30 +45,33 @@ export function prepare(opts: PrepareOptions): PrepareResult {
 
   const targets = new Map<string, PackageTargets>();
   const dependedOn = new Set([...ws.overrideDirs, ...ws.packages.flatMap((p) => pathDependencyDirs(ws, p))]);
+  const artifactBins = new Map<string, string[]>();
+  for (const pkg of ws.packages) {
+    const requests = artifactBinRequests(
+      pkg.manifest,
+      (path) => relPosix(ws.root, resolve(ws.root, pkg.dir, path)),
+      (dir) => ws.packages.find((p) => p.dir === dir)?.name,
+    );
+    for (const [dir, bin] of requests) artifactBins.set(dir, [...(artifactBins.get(dir) ?? []), bin]);
+  }
+  const guesses = new Map<string, GuessReason[]>();
   for (const pkg of ws.packages) {
     const t = discoverTargets(
       join(ws.root, pkg.dir),
       pkg.manifest,
       pkg.name,
       editionOf(pkg, ws),
-      `${pkg.dir}/Cargo.toml`,
+      joinRel(pkg.dir, "Cargo.toml"),
     );
-    if (t.assumedMain && dependedOn.has(pkg.dir)) {
-      // Other packages depend on it, so it has a library: cargo ignores a dependency without one
-      // (and the cook would skip that package's dependencies).
-      t.bins = [];
-      t.lib = {
-        kind: "lib",
-        name: pkg.name.replace(/-/g, "_"),
-        path: "src/lib.rs",
-        table: { path: "src/lib.rs" },
-      };
-      notes.push(`${pkg.dir}/Cargo.toml: no source files found; assuming a library at src/lib.rs`);
-    } else if (t.assumedMain) {
-      notes.push(`${pkg.dir}/Cargo.toml: no source files found; assuming a binary at src/main.rs`);
-    }
+    const reasons = guessTargets(t, pkg.manifest, pkg.name, {
+      dependedOn: dependedOn.has(pkg.dir),
+      artifactBins: artifactBins.get(pkg.dir) ?? [],
+    });
+    if (reasons.length > 0) guesses.set(pkg.dir, reasons);
     targets.set(pkg.dir, t);
   }
+  const guessed = describeGuesses(guesses);
+  if (guessed) notes.push(guessed);
 
   const kept =
     opts.bins.length > 0 ? closureForBins(ws, targets, opts.bins) : new Set(ws.packages.map((p) => p.dir));
@@ -343,8 +347,9 @@ function pathDependencyDirs(ws: Workspace, pkg: LocalPackage): string[] {
   for (const dep of dependencyEntries(pkg.manifest)) {
     const own = asString(dep.spec.path);
     const inherited = dep.spec.workspace === true ? asString(asTable(wsDeps[dep.key])?.path) : undefined;
-    if (own) dirs.push(relPosix(ws.root, resolve(ws.root, pkg.dir, own)));
-    else if (inherited) dirs.push(relPosix(ws.root, resolve(ws.root, inherited)));
+    // `path = ""` is the workspace root itself (cargo's own workspace does that).
+    if (own !== undefined) dirs.push(relPosix(ws.root, resolve(ws.root, pkg.dir, own)));
+    else if (inherited !== undefined) dirs.push(relPosix(ws.root, resolve(ws.root, inherited)));
   }
   return dirs;
 }
