@@ -3,11 +3,11 @@
  * the lockfile), masks local versions so that bumps keep the dependency layer, and makes every
  * target explicit so the skeleton needs no source tree.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { stringify } from "smol-toml";
 import { dependencyEntries, overrideEntries } from "../cargo/dependencies.ts";
-import { maskLockVersions, pruneLock } from "../cargo/lockfile.ts";
+import { maskLockVersions, pruneLock, remoteDependents } from "../cargo/lockfile.ts";
 import { isFile, joinRel, relPosix } from "../cargo/paths.ts";
 import { discoverTargets, type PackageTargets, type Target } from "../cargo/targets.ts";
 import { asString, asTable, isTable, type TomlTable } from "../cargo/toml.ts";
@@ -20,6 +20,7 @@ import {
 } from "../cargo/workspace.ts";
 import { InputError } from "../errors.ts";
 import { artifactBinRequests, describeGuesses, type GuessReason, guessTargets } from "./guess-targets.ts";
+import { realSources } from "./real-sources.ts";
 import { type DummySource, RECIPE_SCHEMA, type Recipe, type RecipeFile } from "./recipe.ts";
 
 /** The version every local package gets in the recipe. */
@@ -93,28 +94,45 @@ export function prepare(opts: PrepareOptions): PrepareResult {
   const files: RecipeFile[] = [];
   const sources: DummySource[] = [];
   const rootHasPackage = packages.some((p) => p.dir === ".");
-  // Packages that [patch]/[replace] point at stand in for crates that third-party crates may
-  // depend on: a dummy would break those, so they travel with their real sources.
+  const lockPath = join(ws.root, "Cargo.lock");
+  const lockText = isFile(lockPath) ? readFileSync(lockPath, "utf8") : undefined;
+  // Packages that [patch]/[replace] point at stand in for crates that third-party crates may depend
+  // on: where the lockfile shows one that does, a dummy would break it, so they travel with the
+  // real sources their build reads. (Without a lockfile nobody knows: they travel.)
   const real: string[] = [];
+  const why: string[] = [];
   for (const pkg of packages) {
     const manifest = structuredClone(pkg.manifest);
-    const own = ws.overrideDirs.has(pkg.dir) && pkg.dir !== "." ? realSources(ws.root, pkg.dir) : [];
+    const t = targets.get(pkg.dir)!;
+    const users =
+      ws.overrideDirs.has(pkg.dir) && pkg.dir !== "."
+        ? lockText === undefined
+          ? ["no Cargo.lock to tell"]
+          : remoteDependents(lockText, pkg.name)
+        : [];
+    const own = users.length > 0 ? realSources(ws.root, pkg.dir, t) : [];
+    if (users.length > 0 && !own.some((f) => f.path.endsWith(".rs"))) {
+      notes.push(
+        `${joinRel(pkg.dir, "Cargo.toml")}: [patch]/[replace] package without its sources here; crates that use it get a dummy`,
+      );
+    }
+    rewritePackage(manifest, pkg, t, maskable, ws);
     if (own.some((f) => f.path.endsWith(".rs"))) {
       real.push(pkg.dir);
-      delete manifest.lints;
-      maskPathDependencies(manifest, pkg, maskable, ws);
+      why.push(`${joinRel(pkg.dir, "Cargo.toml")} (${users.join(", ")})`);
       files.push(...own);
-    } else {
-      if (ws.overrideDirs.has(pkg.dir) && pkg.dir !== ".") {
-        notes.push(
-          `${pkg.dir}: [patch]/[replace] package without its sources here; crates that use it get a dummy`,
-        );
-      }
-      rewritePackage(manifest, pkg, targets.get(pkg.dir)!, maskable, ws);
-      sources.push(...dummiesFor(pkg.dir, targets.get(pkg.dir)!));
-    }
+      // Its examples, tests and benches stay dummies: third-party crates use only its library.
+      const carried = new Set(own.map((f) => f.path));
+      const rest = dummiesFor(pkg.dir, { ...t, bins: [], lib: undefined, build: undefined });
+      sources.push(...rest.filter((d) => !carried.has(d.path)));
+    } else sources.push(...dummiesFor(pkg.dir, t));
     if (pkg.dir === ".") rewriteWorkspace(manifest, ws, packages, maskable, opts.bins.length > 0);
     files.push({ path: joinRel(pkg.dir, "Cargo.toml"), kind: "manifest", contents: canonicalToml(manifest) });
+  }
+  if (why.length > 0) {
+    notes.push(
+      `real sources travel for [patch]/[replace] packages that registry or git crates depend on: ${why.join("; ")}`,
+    );
   }
   if (!rootHasPackage) {
     const manifest = structuredClone(ws.rootManifest);
@@ -122,9 +140,8 @@ export function prepare(opts: PrepareOptions): PrepareResult {
     files.push({ path: "Cargo.toml", kind: "manifest", contents: canonicalToml(manifest) });
   }
 
-  const lockPath = join(ws.root, "Cargo.lock");
-  if (isFile(lockPath)) {
-    let lock = readFileSync(lockPath, "utf8");
+  if (lockText !== undefined) {
+    let lock = lockText;
     if (opts.bins.length > 0) lock = pruneLock(lock, new Set(packages.map((p) => p.name)));
     files.push({
       path: "Cargo.lock",
@@ -199,43 +216,6 @@ function maskPathDependencies(
     if (path && dep.spec.version !== undefined && maskable.has(relPosix(ws.root, resolve(pkgAbs, path)))) {
       dep.spec.version = MASKED_VERSION;
     }
-  }
-}
-
-/** Every file of a package directory but its manifest, build outputs, VCS data and nested packages. */
-function realSources(root: string, dir: string): RecipeFile[] {
-  const out: RecipeFile[] = [];
-  const walk = (rel: string) => {
-    for (const entry of readdirSync(join(root, rel), { withFileTypes: true }).sort((a, b) =>
-      a.name < b.name ? -1 : 1,
-    )) {
-      const childRel = `${rel}/${entry.name}`;
-      if (entry.isDirectory()) {
-        if (entry.name.startsWith(".") || entry.name === "target" || entry.name === "node_modules") continue;
-        if (isFile(join(root, childRel, "Cargo.toml"))) continue; // another package
-        walk(childRel);
-      } else if (entry.isFile() && childRel !== `${dir}/Cargo.toml` && childRel !== `${dir}/Cargo.lock`) {
-        const bytes = readFileSync(join(root, childRel));
-        const text = utf8(bytes);
-        out.push({
-          path: joinRel(".", childRel),
-          kind: "source",
-          ...(text === undefined
-            ? { contents: bytes.toString("base64"), encoding: "base64" as const }
-            : { contents: text }),
-        });
-      }
-    }
-  };
-  walk(dir);
-  return out;
-}
-
-function utf8(bytes: Buffer): string | undefined {
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    return undefined;
   }
 }
 
