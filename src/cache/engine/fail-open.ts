@@ -8,12 +8,19 @@ export function describeError(err: unknown): string {
   return e?.code ? `${e.code}` : err instanceof Error ? err.message : String(err);
 }
 
-export async function failOpen(dir: string, err: unknown, argv: string[], event: StatEvent): Promise<number> {
+export async function failOpen(
+  dir: string,
+  err: unknown,
+  argv: string[],
+  event: StatEvent,
+  env?: Record<string, string | undefined>,
+): Promise<number> {
   noticeOnce("lookup", `cache unavailable at ${dir} (${describeError(err)}); compiling without it`);
   event.outcome = "error";
   event.reason = describeError(err);
+  const code = await runPlain(argv, env);
   recordStat(dir, event);
-  return await runPlain(argv);
+  return code;
 }
 
 export function storeFailed(dir: string, err: unknown, event: StatEvent): void {
@@ -26,9 +33,14 @@ export function storeFailed(dir: string, err: unknown, event: StatEvent): void {
 }
 
 /** A miss: compile with the output kept, timed into the event; a failed compile is counted here. */
-export async function compileMiss(argv: string[], dir: string, event: StatEvent): Promise<Captured> {
+export async function compileMiss(
+  argv: string[],
+  dir: string,
+  event: StatEvent,
+  env?: Record<string, string | undefined>,
+): Promise<Captured> {
   const started = performance.now();
-  const compiled = await runCapturing(argv);
+  const compiled = await runCapturing(argv, env);
   event.compileMs = Math.round(performance.now() - started);
   if (compiled.code !== 0) {
     event.reason = "compile failed";
