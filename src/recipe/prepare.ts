@@ -42,7 +42,8 @@ export function prepare(opts: PrepareOptions): PrepareResult {
   const rootManifestPath = findWorkspaceRoot(findManifest(opts.start));
   const ws = loadWorkspace(rootManifestPath);
   const notes: string[] = [];
-  for (const nested of ws.skippedNested) notes.push(`left out nested workspace ${nested}`);
+  for (const nested of ws.skippedNested)
+    notes.push(`left out nested workspace ${joinRel(nested, "Cargo.toml")}`);
 
   const targets = new Map<string, PackageTargets>();
   const dependedOn = new Set([...ws.overrideDirs, ...ws.packages.flatMap((p) => pathDependencyDirs(ws, p))]);

@@ -104,7 +104,7 @@ describe("the workspace as cargo sees it", () => {
     });
     const { recipe, text, stderr } = prepareRecipe(dir);
     expect(manifestPaths(recipe)).toEqual(["Cargo.toml", "crates/a/Cargo.toml"]);
-    expect(stderr).toContain("left out nested workspace crates/nested");
+    expect(stderr).toContain("left out nested workspace crates/nested/Cargo.toml");
     ok(cook(text, ["--check"]).result, "cook --check");
   });
 
