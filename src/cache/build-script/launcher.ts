@@ -5,17 +5,19 @@
  * and lets cc-rs send its C compiles to galley), or directly when galley is gone.
  */
 import { chmodSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import type { RustcInvocation } from "../rustc/args.ts";
 
 export const REAL_SUFFIX = ".real";
 /** The first argument galley gets from a launcher. */
 export const LAUNCH_FLAG = "--galley-build-script";
 
-/** A build script's compile (cargo names every build script's crate `build_script_build`). */
+/** A build script's compile: crate `build_script_<file stem>`, written into `build/<pkg>-<hash>/`. */
 export function isBuildScriptCompile(inv: RustcInvocation): boolean {
   return (
-    inv.crateName === "build_script_build" &&
+    inv.crateName?.startsWith("build_script_") === true &&
+    inv.outDir !== undefined &&
+    basename(dirname(resolve(inv.outDir))) === "build" &&
     inv.crateTypes.length === 1 &&
     inv.crateTypes[0] === "bin" &&
     inv.emit.includes("link")

@@ -49,7 +49,7 @@ export async function runRustcWrapper(rustc: string, args: string[]): Promise<nu
   const digests = new FileDigests(dir);
   const cache = new ActionCache(new DiskStore(dir), dir, digests, cwd, env, event);
   let spec: ActionSpec | undefined;
-  let paths: PathPolicy = { keyTokens: [], fileTokens: [], extraArgs: [], rawOutDir: true };
+  let paths: PathPolicy = { keyTokens: [], fileTokens: [], extraArgs: [], rawOutDir: true, tokenEnv: [] };
   try {
     paths = pathPolicyOf(inv, cwd, env);
     spec = specOf(inv, rustc, cwd, env, dir, digests, paths);
@@ -118,6 +118,7 @@ function specOf(
     ],
     isText: (name) => name.endsWith(".d"),
     pathTokens: paths.fileTokens,
+    tokenEnv: paths.tokenEnv,
   };
 }
 
