@@ -6,15 +6,25 @@
 import { chmodSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { writeAllSync } from "../../util/write-sync.ts";
-import { type ActionResult, CorruptEntry, type Store, type StoredOutput } from "../store/store.ts";
+import {
+  type ActionResult,
+  CorruptEntry,
+  getBlobs,
+  inlineBytes,
+  putBlobs,
+  type Store,
+  type StoredOutput,
+} from "../store/store.ts";
 import { sha256Hex } from "./digest.ts";
-import { writeExplain } from "./explain-log.ts";
+import { whyMissed, writeExplain } from "./explain-log.ts";
 import type { FileDigests } from "./file-digest.ts";
 import { directPartsOf, type KeyParts, keyOf } from "./key.ts";
 import { expand, type PathToken, tokenize } from "./path-tokens.ts";
 import type { StatEvent } from "./stats.ts";
 
 const MANIFEST_OUTPUT = "direct-mode-manifest.json";
+/** A manifest up to this size travels inside its record (one round trip less on a remote store). */
+const MAX_INLINE = 64 * 1024;
 
 /** What a miss read: the files and the env vars whose values decide the output. */
 export interface DirectInputs {
@@ -73,8 +83,10 @@ export class ActionCache {
   async lookup(spec: ActionSpec): Promise<LookupOutcome> {
     const baseKey = keyOf(spec.base);
     const manifestAction = await this.guarded(this.store.getAction(baseKey));
-    const manifestDigest = manifestAction?.outputs[0]?.digest;
-    const manifestBytes = manifestDigest ? await this.guarded(this.store.getBlob(manifestDigest)) : undefined;
+    const manifest = manifestAction?.outputs[0];
+    const manifestBytes = manifest
+      ? (inlineBytes(manifest) ?? (await this.guarded(this.store.getBlob(manifest.digest))))
+      : undefined;
     if (!manifestBytes) {
       this.explain(spec.label, spec.base, "miss: no entry for these arguments and inputs");
       return "no-entry";
@@ -127,11 +139,12 @@ export class ActionCache {
     const direct = this.directParts(spec, files, inputs.env);
     const fullKey = keyOf({ base: baseKey, ...direct });
     const stored: StoredOutput[] = [];
+    const blobs = new Map<string, Uint8Array>();
     let written = 0;
     for (const out of outputs) {
       const bytes = spec.isText?.(out.name) ? this.relocate(out.bytes, spec.relocations) : out.bytes;
       const digest = sha256Hex(bytes);
-      await this.store.putBlob(digest, bytes);
+      blobs.set(digest, bytes);
       stored.push({ path: out.name, digest, size: bytes.length, mode: out.mode });
       if (!spec.isText?.(out.name)) this.digests.record(join(spec.root, out.name), digest);
       written += bytes.length;
@@ -140,19 +153,29 @@ export class ActionCache {
     if (captured.stdout.length > 0) {
       const stdout = this.relocate(captured.stdout, spec.relocations);
       result.stdout = sha256Hex(stdout);
-      await this.store.putBlob(result.stdout, stdout);
+      blobs.set(result.stdout, stdout);
     }
     if (captured.stderr.length > 0) {
       const stderr = this.relocate(captured.stderr, spec.relocations);
       result.stderr = sha256Hex(stderr);
-      await this.store.putBlob(result.stderr, stderr);
+      blobs.set(result.stderr, stderr);
     }
-    for (const key of [fullKey, ...extraKeys]) await this.store.putAction(key, result);
     const manifest = new TextEncoder().encode(JSON.stringify({ files, env: inputs.env }));
     const manifestDigest = sha256Hex(manifest);
-    await this.store.putBlob(manifestDigest, manifest);
+    blobs.set(manifestDigest, manifest);
+    // Records only after every blob they name is stored: no reader sees a record without its bytes.
+    await putBlobs(this.store, blobs);
+    for (const key of [fullKey, ...extraKeys]) await this.store.putAction(key, result);
     await this.store.putAction(baseKey, {
-      outputs: [{ path: MANIFEST_OUTPUT, digest: manifestDigest, size: manifest.length, mode: 0o644 }],
+      outputs: [
+        {
+          path: MANIFEST_OUTPUT,
+          digest: manifestDigest,
+          size: manifest.length,
+          mode: 0o644,
+          ...(manifest.length <= MAX_INLINE ? { inline: Buffer.from(manifest).toString("base64") } : {}),
+        },
+      ],
       compileMs: 0,
     });
     this.event.bytesWritten = written;
@@ -187,13 +210,8 @@ export class ActionCache {
     const wanted = [...result.outputs.map((o) => o.digest), result.stdout, result.stderr].filter(
       (d): d is string => d !== undefined,
     );
-    const blobs = new Map<string, Uint8Array>();
-    for (const digest of wanted) {
-      if (blobs.has(digest)) continue;
-      const bytes = await this.guarded(this.store.getBlob(digest));
-      if (!bytes) return undefined;
-      blobs.set(digest, bytes);
-    }
+    const blobs = await this.guarded(getBlobs(this.store, wanted));
+    if (!blobs || wanted.some((d) => !blobs.has(d))) return undefined;
     return blobs;
   }
 
@@ -213,6 +231,7 @@ export class ActionCache {
   private explain(label: string, parts: KeyParts, outcome: string): void {
     writeExplain(this.cacheDir, label, (r) => {
       r.lookup = { parts, outcome, at: new Date().toISOString(), ...(r.stored ? { against: r.stored } : {}) };
+      this.event.why = [outcome.replace(/^miss: /, ""), ...whyMissed(r.lookup)];
     });
   }
 

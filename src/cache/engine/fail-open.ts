@@ -18,8 +18,9 @@ export async function failOpen(
   noticeOnce("lookup", `cache unavailable at ${dir} (${describeError(err)}); compiling without it`);
   event.outcome = "error";
   event.reason = describeError(err);
+  const code = await runPlain(argv, env);
   recordStat(dir, event);
-  return await runPlain(argv, env);
+  return code;
 }
 
 export function storeFailed(dir: string, err: unknown, event: StatEvent): void {
@@ -43,7 +44,17 @@ export async function compileMiss(
   event.compileMs = Math.round(performance.now() - started);
   if (compiled.code !== 0) {
     event.reason = "compile failed";
+    if (fromBuildScript(process.env)) event.probe = true;
     recordStat(dir, event);
   }
   return compiled;
+}
+
+/**
+ * Whether a build script started this compiler: cargo sets `HOST` and the `CARGO_CFG_*` variables
+ * only for build-script runs. Feature probes (anyhow, thiserror, proc-macro2, cc-rs flag checks)
+ * compile on purpose what may fail, so their failures are expected.
+ */
+function fromBuildScript(env: NodeJS.ProcessEnv): boolean {
+  return env.HOST !== undefined && env.CARGO_CFG_TARGET_ARCH !== undefined;
 }

@@ -9,17 +9,20 @@ import { debug, isDebug } from "../../util/term.ts";
 import { installLauncher, isBuildScriptCompile } from "../build-script/launcher.ts";
 import { ActionCache, type ActionSpec, type OutputFile } from "../engine/action-cache.ts";
 import { maybeStartGc } from "../engine/auto-gc.ts";
+import { cacheStore, noteStoreReport } from "../engine/cache-store.ts";
 import { cacheConfig } from "../engine/config.ts";
 import { compileMiss, failOpen, storeFailed } from "../engine/fail-open.ts";
 import { FileDigests } from "../engine/file-digest.ts";
+import { describeUnit } from "../engine/journal.ts";
 import { noticeOnce } from "../engine/notice.ts";
 import { runPlain } from "../engine/run-compiler.ts";
 import { recordStat, type StatEvent } from "../engine/stats.ts";
-import { DiskStore } from "../store/disk.ts";
+import { newReport } from "../store/report.ts";
 import { expectedOutputs, parseRustcArgs, type RustcInvocation } from "./args.ts";
 import { parseDepInfo } from "./dep-info.ts";
 import { basePartsOf } from "./key.ts";
 import { type PathPolicy, pathPolicyOf } from "./paths.ts";
+import { rustcUnit } from "./unit.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -40,14 +43,17 @@ export async function runRustcWrapper(rustc: string, args: string[]): Promise<nu
     return await runPlain([rustc, ...args]);
   }
   const label = inv.crateName ?? "?";
+  describeUnit(rustcUnit(inv, env));
   if (inv.uncacheable) {
+    const code = await runPlain([rustc, ...args]);
     recordStat(dir, { outcome: "passthrough", reason: inv.uncacheable, crate: label });
-    return await runPlain([rustc, ...args]);
+    return code;
   }
 
   const event: StatEvent = { outcome: "miss", crate: label };
   const digests = new FileDigests(dir);
-  const cache = new ActionCache(new DiskStore(dir), dir, digests, cwd, env, event);
+  const report = newReport();
+  const cache = new ActionCache(await cacheStore(dir, env, report), dir, digests, cwd, env, event);
   let spec: ActionSpec | undefined;
   let paths: PathPolicy = { keyTokens: [], fileTokens: [], extraArgs: [], rawOutDir: true, tokenEnv: [] };
   try {
@@ -65,6 +71,7 @@ export async function runRustcWrapper(rustc: string, args: string[]): Promise<nu
       event.outcome = "hit";
       launchThroughGalley(inv, cwd, env);
       event.wrapperMs = performance.now() - started;
+      noteStoreReport(event, report);
       recordStat(dir, event);
       return 0;
     }
@@ -72,6 +79,7 @@ export async function runRustcWrapper(rustc: string, args: string[]): Promise<nu
     return await failOpen(dir, err, [rustc, ...args], event);
   }
 
+  noteStoreReport(event, report);
   const compiled = await compileMiss([rustc, ...args, ...paths.extraArgs], dir, event);
   if (compiled.code !== 0) return compiled.code;
   try {
@@ -80,6 +88,7 @@ export async function runRustcWrapper(rustc: string, args: string[]): Promise<nu
   } catch (err) {
     storeFailed(dir, err, event);
   }
+  noteStoreReport(event, report);
   launchThroughGalley(inv, cwd, env);
   recordStat(dir, event);
   return 0;

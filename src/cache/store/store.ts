@@ -3,7 +3,7 @@
  * record) and a content-addressed store (SHA-256 digest -> bytes), the model of Bazel's remote
  * cache, so the same records map onto local files, S3 keys, Redis keys and bazel-remote's /ac/, /cas/.
  */
-import { isDigest } from "../engine/digest.ts";
+import { isDigest, sha256Hex } from "../engine/digest.ts";
 
 export interface StoredOutput {
   /** Path relative to the output directory the action wrote into. */
@@ -11,6 +11,12 @@ export interface StoredOutput {
   digest: string;
   size: number;
   mode: number;
+  /**
+   * The bytes themselves, base64, for small outputs a reader needs at once (the direct-mode
+   * manifest): a lookup then reads the record and has them, without another round trip. REAPI's
+   * OutputFile carries them as `contents`. The blob is stored too; readers check the digest.
+   */
+  inline?: string;
 }
 
 export interface ActionResult {
@@ -20,6 +26,8 @@ export interface ActionResult {
   stderr?: string;
   /** How long the real compile took, to report time saved. */
   compileMs: number;
+  /** HMAC of the key and the record, set by a signing store; every backend keeps it as it is. */
+  signature?: string;
 }
 
 export interface Store {
@@ -30,6 +38,13 @@ export interface Store {
   getBlob(digest: string): Promise<Uint8Array | undefined>;
   putBlob(digest: string, bytes: Uint8Array): Promise<void>;
   hasBlob(digest: string): Promise<boolean>;
+  /**
+   * Several blobs in as few requests as the backend allows (a remote store batches them or fetches
+   * them in parallel). Missing blobs are absent from the map; a damaged one throws CorruptEntry.
+   */
+  getBlobs?(digests: string[]): Promise<Map<string, Uint8Array>>;
+  /** Stores several blobs, in as few requests as the backend allows. */
+  putBlobs?(blobs: Map<string, Uint8Array>): Promise<void>;
   /**
    * A local backend may clone a blob it holds into `dest` (a reflink: copy-on-write, so a later
    * change of either file leaves the other alone). False when it cannot; the caller then writes
@@ -46,6 +61,31 @@ export class CorruptEntry extends Error {
   }
 }
 
+/** Several blobs through the backend's batch call, or one request per blob, all at once. */
+export async function getBlobs(store: Store, digests: string[]): Promise<Map<string, Uint8Array>> {
+  const wanted = [...new Set(digests)];
+  if (store.getBlobs) return await store.getBlobs(wanted);
+  const found = new Map<string, Uint8Array>();
+  const read = await Promise.all(wanted.map((d) => store.getBlob(d)));
+  read.forEach((bytes, i) => {
+    if (bytes) found.set(wanted[i]!, bytes);
+  });
+  return found;
+}
+
+export async function putBlobs(store: Store, blobs: Map<string, Uint8Array>): Promise<void> {
+  if (blobs.size === 0) return;
+  if (store.putBlobs) return await store.putBlobs(blobs);
+  await Promise.all([...blobs].map(([digest, bytes]) => store.putBlob(digest, bytes)));
+}
+
+/** The bytes of an output carried in its record, if they are there and match the digest. */
+export function inlineBytes(out: StoredOutput): Uint8Array | undefined {
+  if (out.inline === undefined) return undefined;
+  const bytes = Buffer.from(out.inline, "base64");
+  return sha256Hex(bytes) === out.digest ? bytes : undefined;
+}
+
 export function isActionResult(value: unknown): value is ActionResult {
   if (typeof value !== "object" || value === null) return false;
   const r = value as Partial<ActionResult>;
@@ -57,9 +97,11 @@ export function isActionResult(value: unknown): value is ActionResult {
         typeof o?.path === "string" &&
         isDigest(o.digest) &&
         typeof o.size === "number" &&
-        typeof o.mode === "number",
+        typeof o.mode === "number" &&
+        (o.inline === undefined || typeof o.inline === "string"),
     ) &&
     (r.stdout === undefined || typeof r.stdout === "string") &&
-    (r.stderr === undefined || typeof r.stderr === "string")
+    (r.stderr === undefined || typeof r.stderr === "string") &&
+    (r.signature === undefined || typeof r.signature === "string")
   );
 }

@@ -4,7 +4,13 @@
  */
 import { describe, expect, test } from "bun:test";
 import { sha256Hex } from "../../../src/cache/engine/digest.ts";
-import { type ActionResult, CorruptEntry, type Store } from "../../../src/cache/store/store.ts";
+import {
+  type ActionResult,
+  CorruptEntry,
+  getBlobs,
+  putBlobs,
+  type Store,
+} from "../../../src/cache/store/store.ts";
 
 export interface BackendHooks {
   /** Damages the stored blob's bytes in place (for the verification test). */
@@ -41,6 +47,40 @@ export function storeConformance(
       expect(await store.hasBlob(digest)).toBe(true);
       expect(Buffer.from((await store.getBlob(digest))!)).toEqual(Buffer.from(blob));
       expect(await store.getAction(key)).toEqual(result);
+    });
+
+    test("blobs stored and read in a batch; missing ones are absent", async () => {
+      const store = await fresh();
+      const many = new Map(
+        Array.from({ length: 5 }, (_, i) => new TextEncoder().encode(`blob ${i}\n`.repeat(i + 1))).map(
+          (b) => [sha256Hex(b), b] as const,
+        ),
+      );
+      await putBlobs(store, many);
+      const absent = sha256Hex("never stored");
+      const read = await getBlobs(store, [...many.keys(), absent]);
+      expect(read.has(absent)).toBe(false);
+      expect(read.size).toBe(many.size);
+      for (const [d, b] of many) expect(Buffer.from(read.get(d)!)).toEqual(Buffer.from(b));
+    });
+
+    test("a record keeps an output's inline bytes", async () => {
+      const store = await fresh();
+      const inline: ActionResult = {
+        outputs: [{ ...result.outputs[0]!, inline: Buffer.from(blob).toString("base64") }],
+        compileMs: 0,
+      };
+      await store.putBlob(digest, blob);
+      await store.putAction(key, inline);
+      expect(await store.getAction(key)).toEqual(inline);
+    });
+
+    test("a record keeps its signature", async () => {
+      const store = await fresh();
+      const signed: ActionResult = { ...result, signature: sha256Hex("a signature") };
+      await store.putBlob(digest, blob);
+      await store.putAction(key, signed);
+      expect(await store.getAction(key)).toEqual(signed);
     });
 
     test("storing the same blob twice is harmless", async () => {
