@@ -112,6 +112,17 @@ describe("build scripts under RUSTC_WRAPPER=galley", () => {
     }
   });
 
+  test('a launcher: CC="galley cc" compiles hit', () => {
+    const c = tempDir("galley-launcher-");
+    writeFileSync(join(c, "x.c"), "int x(void) { return 7; }\n");
+    const env = { GALLEY_DIR: join(c, "cache") };
+    const events = () => readEvents(env.GALLEY_DIR).map((e) => `${e.crate} ${e.outcome}`);
+    for (let i = 0; i < 2; i++) ok(galley(["cc", "-c", "x.c", "-o", "x.o"], { cwd: c, env }), "galley cc");
+    expect(events()).toEqual(["cc:x.c miss", "cc:x.c hit"]);
+    expect(existsSync(join(c, "x.o"))).toBe(true);
+    removeDir(c);
+  });
+
   test("CMake compiles through galley as the compiler launcher", () => {
     const cmake = copyFixture("cmake-app", join(work, "cmake-app"));
     build(cmake, {}, "cmake-app");
