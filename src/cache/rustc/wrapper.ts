@@ -82,14 +82,18 @@ export async function runRustcWrapper(rustc: string, args: string[]): Promise<nu
   noteStoreReport(event, report);
   const compiled = await compileMiss([rustc, ...args, ...paths.extraArgs], dir, event);
   if (compiled.code !== 0) return compiled.code;
+  const saving = performance.now();
   try {
     event.reason = await save(cache, spec, inv, cwd, compiled);
     if (event.reason === "stored") maybeStartGc(env);
   } catch (err) {
     storeFailed(dir, err, event);
   }
+  if (isDebug()) debug(`${label}: stored in ${(performance.now() - saving).toFixed(1)} ms`);
   noteStoreReport(event, report);
   launchThroughGalley(inv, cwd, env);
+  // A miss's own cost is its wrapper time less the compile.
+  event.wrapperMs = performance.now() - started;
   recordStat(dir, event);
   return 0;
 }
