@@ -42,6 +42,7 @@ export function installLauncher(outDir: string, binName: string, galley: string)
   const script = [
     "#!/bin/sh",
     "# Written by galley (RUSTC_WRAPPER): runs the build script beside this file through galley's cache.",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a template
     'case "$0" in */*) d="${0%/*}" ;; *) d=. ;; esac',
     `real="$d/${binName}${REAL_SUFFIX}"`,
     `if [ -x ${quote(galley)} ]; then exec ${quote(galley)} ${LAUNCH_FLAG} "$real" "$@"; fi`,
