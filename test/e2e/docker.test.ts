@@ -6,7 +6,18 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { copyFixture, FIXTURES, GALLEY, galley, listTree, ok, removeDir, run, tempDir } from "../helpers.ts";
+import {
+  copyFixture,
+  FIXTURES,
+  GALLEY,
+  galley,
+  listTree,
+  ok,
+  REPO,
+  removeDir,
+  run,
+  tempDir,
+} from "../helpers.ts";
 import {
   docker,
   dockerBuild,
