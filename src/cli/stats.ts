@@ -1,5 +1,6 @@
 import { cacheConfig } from "../cache/engine/config.ts";
 import { readStats, zeroStats } from "../cache/engine/stats.ts";
+import { type StoreConfig, storeConfig } from "../cache/engine/store-config.ts";
 import { DiskStore } from "../cache/store/disk.ts";
 import { type OptionTable, parseArgs, renderHelp } from "./args.ts";
 import type { Command } from "./command.ts";
@@ -15,11 +16,11 @@ export const statsCommand: Command = {
   help: () => renderHelp("galley stats [--json] [--zero]", statsCommand.summary, OPTIONS),
   async run(argv) {
     const { options } = parseArgs("stats", OPTIONS, argv);
-    return showStats(options);
+    return await showStats(options);
   },
 };
 
-export function showStats(options: { json: boolean; zero: boolean }): number {
+export async function showStats(options: { json: boolean; zero: boolean }): Promise<number> {
   const config = cacheConfig(process.env);
   if (options.zero) {
     zeroStats(config.dir);
@@ -28,15 +29,24 @@ export function showStats(options: { json: boolean; zero: boolean }): number {
   }
   const s = readStats(config.dir);
   const storeBytes = new DiskStore(config.dir).sizeBytes();
+  const shared = await storeConfig(process.env);
+  const store = shared ? sharedStoreName(shared) : "local disk only";
   if (options.json) {
     process.stdout.write(
-      `${JSON.stringify({ ...s, cacheDir: config.dir, storeBytes, maxBytes: config.maxSize }, null, 2)}\n`,
+      `${JSON.stringify({ ...s, cacheDir: config.dir, store, storeBytes, maxBytes: config.maxSize }, null, 2)}\n`,
     );
     return 0;
   }
   const lines: [string, string][] = [
     ["Cache location", config.dir],
+    ["Store", store],
     ["Hits", String(s.hits)],
+    ...(shared || s.remoteHits > 0
+      ? ([
+          ["  local", String(s.localHits)],
+          ["  remote", String(s.remoteHits)],
+        ] as [string, string][])
+      : []),
     ["Misses", String(s.misses)],
     ["Failed compiles (not stored)", String(s.compileFailures)],
     ["Passthroughs", String(s.passthroughs)],
@@ -48,6 +58,13 @@ export function showStats(options: { json: boolean; zero: boolean }): number {
       .sort()
       .map(([r, n]): [string, string] => [`  ${r}`, String(n)]),
     ["Corrupt entries removed", String(s.corruptEntries)],
+    ...(shared || s.rejectedRecords + s.unsignedRecords + s.remoteErrors > 0
+      ? ([
+          ["Shared records refused (unsafe)", String(s.rejectedRecords)],
+          ["Shared records refused (signature)", String(s.unsignedRecords)],
+          ["Shared store failures", String(s.remoteErrors)],
+        ] as [string, string][])
+      : []),
     ["Compile time saved", `${(s.compileMsSaved / 1000).toFixed(1)} s`],
     [
       "Median wrapper time on a hit",
@@ -59,6 +76,19 @@ export function showStats(options: { json: boolean; zero: boolean }): number {
   const width = Math.max(...lines.map(([l]) => l.length)) + 2;
   process.stdout.write(`${lines.map(([l, v]) => `${l.padEnd(width)}${v}`).join("\n")}\n`);
   return 0;
+}
+
+function sharedStoreName(c: StoreConfig): string {
+  const modes = [c.readOnly ? "read-only" : "", c.secret ? "signed" : ""].filter(Boolean);
+  return `local disk + ${redactUrl(c.url)}${modes.length ? ` (${modes.join(", ")})` : ""}`;
+}
+
+/** The URL without a password. */
+function redactUrl(url: string): string {
+  return url.replace(
+    /\/\/([^/@]*)@/,
+    (_, auth: string) => `//${auth.includes(":") ? `${auth.split(":")[0]}:***` : auth}@`,
+  );
 }
 
 function mib(n: number): string {

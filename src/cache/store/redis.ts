@@ -71,6 +71,10 @@ export class RedisStore implements Store {
     return await this.client.exists(`${this.prefix}cas-zstd:${digest}`);
   }
 
+  close(): void {
+    this.client.close();
+  }
+
   private async set(key: string, value: string | Uint8Array, what: string): Promise<void> {
     try {
       if (this.ttlSeconds) await this.client.set(key, value, "EX", this.ttlSeconds);
