@@ -1,4 +1,5 @@
 import { cacheConfig } from "../cache/engine/config.ts";
+import { clearJournals, KEEP_BUILDS, pruneJournals } from "../cache/engine/journal.ts";
 import { ignoredSettings, storeConfig } from "../cache/engine/store-config.ts";
 import { DiskStore } from "../cache/store/disk.ts";
 import { UsageError } from "../errors.ts";
@@ -27,6 +28,7 @@ export const cacheCommand: Command = {
     const store = new DiskStore(config.dir);
     switch (positionals[0]) {
       case "gc": {
+        pruneJournals(config.dir, KEEP_BUILDS);
         if (options.auto) {
           store.gcLocked(config.maxSize);
           return 0;
@@ -39,6 +41,7 @@ export const cacheCommand: Command = {
       }
       case "clear":
         store.clear();
+        clearJournals(config.dir);
         note(`cleared ${config.dir}`);
         return 0;
       case "verify": {

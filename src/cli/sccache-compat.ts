@@ -10,14 +10,14 @@ import { UsageError } from "../errors.ts";
 
 export async function runSccacheCompat(
   args: string[],
-  showStats: (o: { json: boolean; zero: boolean }) => Promise<number>,
+  showStats: (o: { format: "text" | "json"; zero: boolean }) => Promise<number>,
 ): Promise<number> {
   const [first, ...rest] = args;
   switch (first) {
     case "--show-stats":
     case "-s":
       return await showStats({
-        json: rest.includes("--stats-format=json") || rest.includes("json"),
+        format: rest.includes("--stats-format=json") || rest.includes("json") ? "json" : "text",
         zero: false,
       });
     case "--zero-stats":

@@ -14,6 +14,7 @@ import { cacheConfig } from "../engine/config.ts";
 import { sha256Hex } from "../engine/digest.ts";
 import { compileMiss, failOpen, storeFailed } from "../engine/fail-open.ts";
 import { FileDigests } from "../engine/file-digest.ts";
+import { describeUnit, type UnitInfo } from "../engine/journal.ts";
 import { type KeyParts, keyOf } from "../engine/key.ts";
 import { noticeOnce } from "../engine/notice.ts";
 import { runPlain } from "../engine/run-compiler.ts";
@@ -51,9 +52,11 @@ export async function runCcWrapper(compiler: string, args: string[]): Promise<nu
     return await runPlain(argv);
   }
   const label = `cc:${inv.source ? basename(inv.source) : "?"}`;
+  describeUnit(ccUnit(inv.source, env));
   if (inv.uncacheable) {
+    const code = await runPlain(argv);
     recordStat(dir, { outcome: "passthrough", reason: `C/C++: ${inv.uncacheable}`, crate: label });
-    return await runPlain(argv);
+    return code;
   }
   const event: StatEvent = { outcome: "miss", crate: label };
   const digests = new FileDigests(dir);
@@ -107,6 +110,13 @@ export async function runCcWrapper(compiler: string, args: string[]): Promise<nu
   } finally {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/** A C compile as a unit of the build journal: the source, in the package whose build script ran it. */
+function ccUnit(source: string | undefined, env: Env): UnitInfo {
+  const pkg = env.CARGO_PKG_NAME;
+  const name = `${pkg ? `${pkg}: ` : ""}${source ? basename(source) : "?"}`;
+  return pkg ? { kind: "cc", name, pkg: `${pkg}@${env.CARGO_PKG_VERSION ?? ""}` } : { kind: "cc", name };
 }
 
 /** Compiles at least this slow also get a preprocessor-mode entry (GALLEY_CC_PREPROCESS_MS). */
