@@ -2,7 +2,6 @@
 import { afterAll } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { StoreConfig } from "../../../src/cache/engine/store-config.ts";
 import { Breaker, BreakerStore } from "../../../src/cache/store/breaker.ts";
 import { DiskStore } from "../../../src/cache/store/disk.ts";
 import { ReadOnlyStore } from "../../../src/cache/store/read-only.ts";
@@ -12,25 +11,12 @@ import type { Store } from "../../../src/cache/store/store.ts";
 import { TieredStore } from "../../../src/cache/store/tiered.ts";
 import { UntrustedStore } from "../../../src/cache/store/untrusted.ts";
 import { removeDir, tempDir } from "../../helpers.ts";
-import { type BackendHooks, storeConformance } from "./conformance.ts";
+import { type BackendHooks, storeConformance, testConfig } from "./conformance.ts";
 
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) removeDir(d);
 });
-
-export function testConfig(url: string): StoreConfig {
-  return {
-    url,
-    source: "test",
-    readOnly: false,
-    options: {},
-    connectTimeoutMs: 1000,
-    requestTimeoutMs: 5000,
-    retryAfterMs: 60_000,
-    ignored: [],
-  };
-}
 
 function disk(): DiskStore {
   const d = tempDir("galley-composed-");

@@ -4,6 +4,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { sha256Hex } from "../../../src/cache/engine/digest.ts";
+import type { StoreConfig } from "../../../src/cache/engine/store-config.ts";
 import {
   type ActionResult,
   CorruptEntry,
@@ -11,6 +12,20 @@ import {
   putBlobs,
   type Store,
 } from "../../../src/cache/store/store.ts";
+
+/** A shared store's configuration for tests: short time-outs, no retry within a test. */
+export function testConfig(url: string, options: Record<string, string> = {}): StoreConfig {
+  return {
+    url,
+    source: "test",
+    readOnly: false,
+    options,
+    connectTimeoutMs: 1000,
+    requestTimeoutMs: 5000,
+    retryAfterMs: 60_000,
+    ignored: [],
+  };
+}
 
 export interface BackendHooks {
   /** Damages the stored blob's bytes in place (for the verification test). */

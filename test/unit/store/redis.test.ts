@@ -1,8 +1,7 @@
 import { afterAll, beforeAll } from "bun:test";
-import type { StoreConfig } from "../../../src/cache/engine/store-config.ts";
 import { openRedisStore } from "../../../src/cache/store/redis.ts";
 import { type RedisServer, startRedis } from "../../servers.ts";
-import { storeConformance } from "./conformance.ts";
+import { storeConformance, testConfig } from "./conformance.ts";
 
 let server: RedisServer;
 let n = 0;
@@ -11,23 +10,10 @@ beforeAll(async () => {
 });
 afterAll(async () => await server?.stop());
 
-export function redisConfig(url: string, options: Record<string, string> = {}): StoreConfig {
-  return {
-    url,
-    source: "test",
-    readOnly: false,
-    options,
-    connectTimeoutMs: 1000,
-    requestTimeoutMs: 5000,
-    retryAfterMs: 60_000,
-    ignored: [],
-  };
-}
-
 storeConformance(
   "redis",
   // A fresh key prefix per test: an empty store on the same server.
-  () => openRedisStore(redisConfig(server.url, { key_prefix: `t${n++}:`, ttl: "600" })),
+  () => openRedisStore(testConfig(server.url, { key_prefix: `t${n++}:`, ttl: "600" })),
   {
     async corruptBlob(_store, digest) {
       const c = server.client();
