@@ -11,6 +11,7 @@ import {
   CorruptEntry,
   getBlobs,
   inlineBytes,
+  MANIFEST_OUTPUT,
   putBlobs,
   type Store,
   type StoredOutput,
@@ -21,7 +22,6 @@ import type { FileDigests } from "./file-digest.ts";
 import { directPartsOf, type KeyParts, keyOf } from "./key.ts";
 import type { StatEvent } from "./stats.ts";
 
-const MANIFEST_OUTPUT = "direct-mode-manifest.json";
 /** A manifest up to this size travels inside its record (one round trip less on a remote store). */
 const MAX_INLINE = 64 * 1024;
 

@@ -55,7 +55,7 @@ export class HttpStore implements Store {
     if (res === undefined) return undefined;
     const bytes = new Uint8Array(await this.body(res));
     try {
-      return decodeActionResult(bytes);
+      return decodeActionResult(bytes)?.result;
     } catch (e) {
       if (!(e instanceof MalformedMessage)) throw e;
       await this.withdraw(key);

@@ -1,13 +1,12 @@
 /** The HTTP stores against real servers: bazel-remote's HTTP protocol and nginx's WebDAV. */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sha256Hex } from "../../../src/cache/engine/digest.ts";
 import { HttpStore } from "../../../src/cache/store/http.ts";
-import { GALLEY_TYPE_URL } from "../../../src/cache/store/reapi/action-result.ts";
-import { BinaryWriter, WireType } from "../../../src/cache/store/reapi/wire.ts";
 import type { Store } from "../../../src/cache/store/store.ts";
 import { storeConformance } from "../../unit/store/conformance.ts";
+import { bazelRemoteHooks, damage, damagedRecord } from "./damage.ts";
 import { type BazelRemote, type Nginx, startBazelRemote, startNginx } from "./servers.ts";
 
 let bazel: BazelRemote;
@@ -28,45 +27,11 @@ const fresh = (base: () => string, flavor: "bazel" | "webdav") => () => {
   return new HttpStore({ url: flavor === "webdav" ? `${base()}/s${n}` : base(), flavor });
 };
 
-/** Flips the last byte of a file in place. */
-export function damage(path: string): void {
-  const bytes = readFileSync(path);
-  bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0xff;
-  writeFileSync(path, bytes);
-}
-
-/** bazel-remote's file for a CAS blob (uncompressed storage mode). */
-export function bazelBlobFile(server: BazelRemote, digest: string): string {
-  const dir = join(server.cacheDir, "cas.v2", digest.slice(0, 2));
-  const name = readdirSync(dir).find((f) => f.startsWith(digest));
-  if (!name) throw new Error(`no file for ${digest} in ${dir}`);
-  return join(dir, name);
-}
-
-/** A valid REAPI ActionResult (the server takes it) whose galley entry is cut short. */
-export function damagedRecord(): Uint8Array {
-  const w = new BinaryWriter();
-  w.tag(9, WireType.LengthDelimited).fork();
-  w.tag(11, WireType.LengthDelimited).fork();
-  w.tag(1, WireType.LengthDelimited).string(GALLEY_TYPE_URL);
-  w.tag(2, WireType.LengthDelimited).bytes(new Uint8Array([0x08]));
-  w.join().join();
-  return w.finish();
-}
-
 storeConformance(
   "bazel-remote HTTP",
   fresh(() => bazel.http, "bazel"),
   {
-    corruptBlob(_store: Store, digest: string) {
-      damage(bazelBlobFile(bazel, digest));
-    },
-    corruptAction(_store: Store, key: string) {
-      const p = Bun.spawnSync(["curl", "-sf", "-XPUT", "--data-binary", "@-", `${bazel.http}/ac/${key}`], {
-        stdin: damagedRecord(),
-      });
-      if (p.exitCode !== 0) throw new Error("bazel-remote refused the damaged record");
-    },
+    ...bazelRemoteHooks(() => bazel),
   },
 );
 

@@ -78,7 +78,8 @@ async function stopProcess(proc: ReturnType<typeof Bun.spawn>, dir: string): Pro
   const killer = setTimeout(() => proc.kill("SIGKILL"), 5000);
   await proc.exited;
   clearTimeout(killer);
-  removeDir(dir);
+  if (process.env.GALLEY_TEST_KEEP_SERVERS) console.log(`kept ${dir}`);
+  else removeDir(dir);
 }
 
 export interface BazelRemote extends Running {

@@ -18,6 +18,17 @@ export interface BackendHooks {
   corruptAction(store: Store, key: string): void;
 }
 
+/**
+ * What a promise rejects with. (bun's `expect(promise).rejects` holds back the I/O of libraries
+ * built on node:http2, such as gRPC's, until their deadline: awaited here instead.)
+ */
+async function failureOf(p: Promise<unknown>): Promise<unknown> {
+  return await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+}
+
 export function storeConformance(
   name: string,
   fresh: () => Promise<Store> | Store,
@@ -94,7 +105,7 @@ export function storeConformance(
       const store = await fresh();
       await store.putBlob(digest, blob);
       hooks.corruptBlob(store, digest);
-      await expect(store.getBlob(digest)).rejects.toBeInstanceOf(CorruptEntry);
+      expect(await failureOf(store.getBlob(digest))).toBeInstanceOf(CorruptEntry);
       expect(await store.hasBlob(digest)).toBe(false);
     });
 
@@ -102,7 +113,7 @@ export function storeConformance(
       const store = await fresh();
       await store.putAction(key, result);
       hooks.corruptAction(store, key);
-      await expect(store.getAction(key)).rejects.toBeInstanceOf(CorruptEntry);
+      expect(await failureOf(store.getAction(key))).toBeInstanceOf(CorruptEntry);
       expect(await store.getAction(key)).toBeUndefined();
     });
 

@@ -9,12 +9,12 @@
 import { isDigest } from "../../engine/digest.ts";
 import { type ActionResult, isActionResult, type StoredOutput } from "../store.ts";
 import {
-  BinaryReader,
   BinaryWriter,
   expectType,
   MalformedMessage,
   readDigest,
   readFields,
+  readPacked,
   WireType,
   writeDigest,
 } from "./wire.ts";
@@ -31,7 +31,9 @@ export type KnownSize = (digest: string) => number | undefined;
  * ExecutedActionMetadata { string worker = 1; repeated google.protobuf.Any auxiliary_metadata = 11; }
  * Any { string type_url = 1; bytes value = 2; }
  * galley.cache.v1.Record { uint64 compile_ms = 1; repeated uint32 modes = 2; string signature = 3;
- *   string stdout = 4; string stderr = 5; }  (stdout/stderr only when their size is unknown)
+ *   string stdout = 4; string stderr = 5; repeated uint32 inline = 6; }
+ * (stdout/stderr there only when their size is unknown; `inline` lists the outputs written with
+ * their contents, which a server may keep in its CAS instead and send only when asked.)
  */
 export function encodeActionResult(result: ActionResult, knownSize: KnownSize): Uint8Array {
   const w = new BinaryWriter();
@@ -63,6 +65,12 @@ export function encodeActionResult(result: ActionResult, knownSize: KnownSize): 
     meta.tag(4, WireType.LengthDelimited).string(result.stdout);
   if (result.stderr !== undefined && stderrSize === undefined)
     meta.tag(5, WireType.LengthDelimited).string(result.stderr);
+  const inline = result.outputs.flatMap((o, i) => (o.inline === undefined ? [] : [i]));
+  if (inline.length > 0) {
+    meta.tag(6, WireType.LengthDelimited).fork();
+    for (const i of inline) meta.uint32(i);
+    meta.join();
+  }
 
   w.tag(9, WireType.LengthDelimited).fork();
   w.tag(1, WireType.LengthDelimited).string("galley");
@@ -80,16 +88,23 @@ export const WITHDRAWN = new Uint8Array(0);
 interface Meta {
   compileMs: number;
   modes: number[];
+  inline: number[];
   signature?: string;
   stdout?: string;
   stderr?: string;
+}
+
+export interface DecodedRecord {
+  result: ActionResult;
+  /** Outputs written inline whose contents the server did not send (it keeps them in its CAS). */
+  inlineMissing: StoredOutput[];
 }
 
 /**
  * galley's record from ActionResult bytes: undefined when the record carries no galley entry (a
  * foreign or withdrawn record); MalformedMessage for bytes that are not a valid record.
  */
-export function decodeActionResult(bytes: Uint8Array): ActionResult | undefined {
+export function decodeActionResult(bytes: Uint8Array): DecodedRecord | undefined {
   const files: Omit<StoredOutput, "mode">[] = [];
   let stdout: string | undefined;
   let stderr: string | undefined;
@@ -122,7 +137,9 @@ export function decodeActionResult(bytes: Uint8Array): ActionResult | undefined 
   if (meta.signature !== undefined) result.signature = meta.signature;
   if (!isActionResult(result) || [out, err].some((d) => d !== undefined && !isDigest(d)))
     throw new MalformedMessage("galley record");
-  return result;
+  if (meta.inline.some((i) => i >= files.length)) throw new MalformedMessage("galley record: inline");
+  const inlineMissing = meta.inline.map((i) => result.outputs[i]!).filter((o) => o.inline === undefined);
+  return { result, inlineMissing };
 }
 
 function readOutputFile(bytes: Uint8Array): Omit<StoredOutput, "mode"> {
@@ -167,15 +184,19 @@ function readExecutionMetadata(bytes: Uint8Array): Meta | undefined {
 }
 
 function readMeta(bytes: Uint8Array): Meta {
-  const meta: Meta = { compileMs: 0, modes: [] };
+  const meta: Meta = { compileMs: 0, modes: [], inline: [] };
   readFields(bytes, "galley record", (no, type, r) => {
     if (no === 1) {
       expectType(type, WireType.Varint, "compile_ms");
       meta.compileMs = Number(r.uint64());
     } else if (no === 2 && type === WireType.LengthDelimited) {
-      readPacked(r.bytes(), meta.modes);
+      readPacked(r.bytes(), meta.modes, "galley record: modes");
     } else if (no === 2 && type === WireType.Varint) {
       meta.modes.push(r.uint32());
+    } else if (no === 6 && type === WireType.LengthDelimited) {
+      readPacked(r.bytes(), meta.inline, "galley record: inline");
+    } else if (no === 6 && type === WireType.Varint) {
+      meta.inline.push(r.uint32());
     } else if (no === 3 || no === 4 || no === 5) {
       expectType(type, WireType.LengthDelimited, "galley record string");
       const s = r.string();
@@ -186,9 +207,4 @@ function readMeta(bytes: Uint8Array): Meta {
     return true;
   });
   return meta;
-}
-
-function readPacked(bytes: Uint8Array, into: number[]): void {
-  const r = new BinaryReader(bytes);
-  while (r.pos < r.len) into.push(r.uint32());
 }

@@ -33,6 +33,16 @@ export function readFields(
   }
 }
 
+/** A packed repeated varint field (uint32 or enum): varints one after another, without tags. */
+export function readPacked(bytes: Uint8Array, into: number[], what: string): void {
+  const r = new BinaryReader(bytes);
+  try {
+    while (r.pos < r.len) into.push(r.uint32());
+  } catch {
+    throw new MalformedMessage(what);
+  }
+}
+
 /** Checks that a field has the wire type its declaration gives it. */
 export function expectType(type: WireType, want: WireType, what: string): void {
   if (type !== want) throw new MalformedMessage(what);
