@@ -19,7 +19,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { docker, dockerBuild, forgetAll, tagBookwormRust } from "../test/e2e/docker-harness.ts";
+import { docker, dockerBuild, forgetAll, printedBuild, tagBookwormRust } from "../test/e2e/docker-harness.ts";
 
 const REPO = resolve(import.meta.dir, "..");
 const { values: opts } = parseArgs({
@@ -41,7 +41,8 @@ function ensureTool(name: string, version: string): string {
 }
 
 const work = mkdtempSync(join(tmpdir(), "galley-bench-docker-"));
-const reference = readFileSync(join(REPO, "..", "shared", "reference", "depot-rust.Dockerfile"), "utf8");
+/** A Dockerfile written for cargo-chef and sccache (planner on the manifests only, non-root runtime). */
+const reference = readFileSync(join(REPO, "test/fixtures/dockerfiles/chef-sccache.Dockerfile"), "utf8");
 const INSTALL = "RUN cargo install cargo-chef sccache --locked";
 
 /** bench/web-service as a package named `app`, in a fresh context directory. */
@@ -65,10 +66,12 @@ interface Row {
 }
 const rows: Row[] = [];
 
-function measure(setup: string, dir: string): void {
+/** `galleySaid`: what `galley dockerfile --write` printed, whose docker build line is then used. */
+function measure(setup: string, dir: string, galleySaid?: string): void {
   forgetAll();
   const tag = `galley-bench:${rows.length}`;
-  const cold = dockerBuild(dir, tag);
+  const build = () => (galleySaid === undefined ? dockerBuild(dir, tag) : printedBuild(galleySaid, dir, tag));
+  const cold = build();
   if (cold.code !== 0) {
     // The reference Dockerfile's planner sees only the manifests: real cargo-chef fails there.
     const error = cold.log
@@ -88,7 +91,7 @@ function measure(setup: string, dir: string): void {
       "tracing::info!(port = args.port, edited = true,",
     ),
   );
-  const rebuild = dockerBuild(dir, tag);
+  const rebuild = build();
   if (rebuild.code !== 0) throw new Error(`${setup}: rebuild failed\n${rebuild.log.slice(-3000)}`);
   // A new dependency: the dependency layer is rebuilt; a compiler cache should keep the rest.
   const manifest = join(dir, "Cargo.toml");
@@ -98,7 +101,7 @@ function measure(setup: string, dir: string): void {
   );
   const lock = Bun.spawnSync(["cargo", "update", "--workspace", "--offline"], { cwd: dir, stderr: "pipe" });
   if (lock.exitCode !== 0) throw new Error(`cargo update: ${lock.stderr}`);
-  const added = dockerBuild(dir, tag);
+  const added = build();
   if (added.code !== 0)
     throw new Error(`${setup}: build with a new dependency failed\n${added.log.slice(-3000)}`);
   const out = docker(["run", "--rm", "--network=none", tag]);
@@ -119,7 +122,7 @@ try {
   const own = context("galley-dockerfile");
   const w = Bun.spawnSync([opts.galley, "dockerfile", "--write"], { cwd: own, stderr: "pipe" });
   if (w.exitCode !== 0) throw new Error(`galley dockerfile: ${w.stderr}`);
-  measure("galley dockerfile", own);
+  measure("galley dockerfile", own, w.stderr.toString());
 
   const real = context("reference-chef-sccache");
   mkdirSync(join(real, "tools"));

@@ -4,7 +4,7 @@
  * commands (TOML, the Dockerfile parser, the lint rules) are imported only when a command runs.
  * No top-level await: the executable is compiled to bytecode for a fast start.
  */
-import { detectPersona, isRustcPath } from "./cli/persona.ts";
+import { detectPersona, isCCompilerPath, isRustcPath } from "./cli/persona.ts";
 import { writeAllSync } from "./util/write-sync.ts";
 
 const args = process.argv.slice(2);
@@ -16,20 +16,28 @@ function exitNow(code: number): void {
 }
 
 /** A bug that escaped the wrappers' own fail-open paths still never fails the build. */
-function compileWithoutCache(err: unknown): Promise<void> {
+function compileWithoutCache(err: unknown, argv = args): Promise<void> {
   writeAllSync(
     2,
     `galley: internal error (${err instanceof Error ? err.message : String(err)}); compiling without the cache\n`,
   );
-  return import("./cache/engine/run-compiler.ts").then((m) => m.runPlain(args).then(exitNow));
+  return import("./cache/engine/run-compiler.ts").then((m) => m.runPlain(argv).then(exitNow));
 }
 
-if (isRustcPath(args[0])) {
+if (args[0] === "--galley-build-script" && args[1] !== undefined) {
+  // A build script's launcher: `galley --galley-build-script <real binary> <args>`
+  import("./cache/build-script/wrapper.ts")
+    .then((m) => m.runBuildScript(args[1]!, args.slice(2)).then(exitNow))
+    .catch((err) => compileWithoutCache(err, args.slice(1)));
+} else if (isRustcPath(args[0])) {
   import("./cache/rustc/wrapper.ts")
     .then((m) => m.runRustcWrapper(args[0]!, args.slice(1)).then(exitNow))
     .catch(compileWithoutCache);
-} else if (persona === "sccache" && args[0] !== undefined && !args[0].startsWith("-")) {
-  // cc-rs: `sccache <cc> <args>`
+} else if (
+  (persona === "sccache" && args[0] !== undefined && !args[0].startsWith("-")) ||
+  isCCompilerPath(args[0])
+) {
+  // cc-rs: `sccache <cc> <args>`; `CC="galley cc"`; CMake's CMAKE_C_COMPILER_LAUNCHER=galley
   import("./cache/cc/wrapper.ts")
     .then((m) => m.runCcWrapper(args[0]!, args.slice(1)).then(exitNow))
     .catch(compileWithoutCache);

@@ -57,35 +57,34 @@ function join(parts: Parts): string {
 }
 
 /**
- * Replaces the version of the given local packages, in their own entries and in every
- * `dependencies` reference to them, then restores cargo's ordering.
+ * Replaces the version of the named local packages (entries without a source), whatever version the
+ * lockfile shows for them, in their own entries and in every `dependencies` reference to them, then
+ * restores cargo's ordering. A manifest bumped without a lockfile update masks the same way.
  */
 export function maskLockVersions(
   text: string,
-  masked: ReadonlySet<string>,
+  localNames: ReadonlySet<string>,
   newVersion: string,
   where = "Cargo.lock",
 ): string {
   const parts = split(text, where);
+  const isMasked = (b: Block) => b.source === undefined && localNames.has(b.name!);
+  // References name a version only where the name is ambiguous: these are the ones to rewrite.
+  const maskedIds = new Set(parts.packages.filter(isMasked).map((b) => `${b.name} ${b.version}`));
   let reorder = false;
   for (const block of parts.packages) {
     let refChanged = false;
+    const own = isMasked(block);
     block.lines = block.lines.map((line) => {
-      if (
-        block.source === undefined &&
-        line.startsWith("version = ") &&
-        masked.has(`${block.name} ${block.version}`)
-      ) {
-        return `version = "${newVersion}"`;
-      }
+      if (own && line.startsWith("version = ")) return `version = "${newVersion}"`;
       const ref = /^ "([^" ]+) ([^" ]+)",$/.exec(line);
-      if (ref && masked.has(`${ref[1]} ${ref[2]}`)) {
+      if (ref && maskedIds.has(`${ref[1]} ${ref[2]}`)) {
         refChanged = true;
         return ` "${ref[1]} ${newVersion}",`;
       }
       return line;
     });
-    if (block.source === undefined && masked.has(`${block.name} ${block.version}`)) {
+    if (own) {
       block.version = newVersion;
       reorder ||= parts.packages.some((o) => o !== block && o.name === block.name);
     }

@@ -4,6 +4,7 @@ import { runRustcWrapper } from "../cache/rustc/wrapper.ts";
 import { ExitCode, GalleyError, UsageError } from "../errors.ts";
 import { bold, isDebug, red } from "../util/term.ts";
 import { cacheCommand } from "./cache.ts";
+import { ciCommand } from "./ci.ts";
 import type { Command } from "./command.ts";
 import { cookCommand } from "./cook.ts";
 import { dockerfileCommand } from "./dockerfile.ts";
@@ -11,6 +12,7 @@ import { explainCommand } from "./explain.ts";
 import { lintCommand } from "./lint.ts";
 import { detectPersona, isRustcPath, normalizeArgs, type Persona } from "./persona.ts";
 import { prepareCommand } from "./prepare.ts";
+import { reportCommand } from "./report.ts";
 import { runSccacheCompat } from "./sccache-compat.ts";
 import { shimsCommand } from "./shims.ts";
 import { showStats, statsCommand } from "./stats.ts";
@@ -22,7 +24,9 @@ const COMMANDS: Command[] = [
   cookCommand,
   statsCommand,
   explainCommand,
+  reportCommand,
   cacheCommand,
+  ciCommand,
   dockerfileCommand,
   shimsCommand,
   lintCommand,

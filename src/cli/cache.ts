@@ -1,4 +1,5 @@
 import { cacheConfig } from "../cache/engine/config.ts";
+import { clearJournals, KEEP_BUILDS, pruneJournals } from "../cache/engine/journal.ts";
 import { DiskStore } from "../cache/store/disk.ts";
 import { UsageError } from "../errors.ts";
 import { note } from "../util/term.ts";
@@ -25,6 +26,7 @@ export const cacheCommand: Command = {
     const store = new DiskStore(config.dir);
     switch (positionals[0]) {
       case "gc": {
+        pruneJournals(config.dir, KEEP_BUILDS);
         if (options.auto) {
           store.gcLocked(config.maxSize);
           return 0;
@@ -37,6 +39,7 @@ export const cacheCommand: Command = {
       }
       case "clear":
         store.clear();
+        clearJournals(config.dir);
         note(`cleared ${config.dir}`);
         return 0;
       case "verify": {

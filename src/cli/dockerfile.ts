@@ -1,10 +1,15 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { isDigest } from "../cache/engine/digest.ts";
+import { isDir, relPosix } from "../cargo/paths.ts";
+import { chooseContext } from "../docker/generate/context.ts";
 import { projectFacts } from "../docker/generate/project.ts";
 import {
-  CONTEXT_EXECUTABLE,
   type DockerfilePlan,
+  dockerBuildLine,
+  dockerignoreName,
+  GALLEY_CONTEXT,
+  GALLEY_DIR,
   type GalleySource,
   isMusl,
   MARKER,
@@ -39,6 +44,12 @@ const OPTIONS = {
     value: "HOW",
     description: "How galley gets into the build: context (default), image REF, url URL SHA256",
   },
+  context: {
+    kind: "string",
+    value: "DIR",
+    description:
+      "Build context (default: the project, or the nearest directory that also holds its local packages outside it)",
+  },
   "manifest-path": {
     kind: "string",
     value: "PATH",
@@ -51,7 +62,7 @@ export const dockerfileCommand: Command = {
   summary: "Write the multi-stage Dockerfile and .dockerignore that fit the project",
   help: () =>
     renderHelp(
-      "galley dockerfile [--write] [--bin NAME] [--runtime KIND] [--galley-from context|image REF|url URL SHA256]",
+      "galley dockerfile [--write] [--bin NAME] [--runtime KIND] [--context DIR] [--galley-from context|image REF|url URL SHA256]",
       dockerfileCommand.summary,
       OPTIONS,
       "\n--galley-from takes its words as separate values: --galley-from image --galley-from REF, or\n--galley-from=image --galley-from=ghcr.io/acme/galley:0.1 (the same for url URL SHA256).\n",
@@ -63,6 +74,9 @@ export const dockerfileCommand: Command = {
       throw new UsageError(`--runtime ${options.runtime}: not one of ${RUNTIMES.join(", ")}`);
     }
     const galley = galleySource(options["galley-from"]);
+    if (options.context !== undefined && !isDir(options.context)) {
+      throw new UsageError(`--context ${options.context}: not a directory`);
+    }
     const facts = projectFacts(resolve(options["manifest-path"] ?? "."), localRustVersion);
     const bin = chooseBin(facts.bins, options.bin);
     if (!facts.hasLockfile) {
@@ -71,6 +85,11 @@ export const dockerfileCommand: Command = {
         "run `cargo generate-lockfile` and commit Cargo.lock",
       );
     }
+    const context = chooseContext(
+      facts.root,
+      facts.outside,
+      options.context === undefined ? undefined : resolve(options.context),
+    );
     const plan: DockerfilePlan = {
       bin: bin.name,
       pkg: bin.pkg,
@@ -79,6 +98,7 @@ export const dockerfileCommand: Command = {
       runtime,
       galley,
       caCerts: facts.tlsCrates.length > 0 || isMusl(runtime),
+      context: context.layout,
     };
     note(
       `binary ${bin.name} (package ${bin.pkg}); Rust ${facts.rust.version} from ${facts.rust.from}; runtime ${runtime}`,
@@ -90,18 +110,37 @@ export const dockerfileCommand: Command = {
           : "CA certificates copied into the runtime (a static image has none)",
       );
     }
-    const dockerfile = renderDockerfile(plan);
-    if (!options.write) {
-      process.stdout.write(dockerfile);
-      return 0;
+    if (context.layout.project !== ".") {
+      const outside = facts.outside.map((d) => relPosix(facts.root, d));
+      note(
+        `build context ${context.dir}${outside.length > 0 ? ` (local packages outside the project: ${outside.join(", ")})` : ""}; the build copies ${context.layout.copies.join(", ")}`,
+      );
     }
-    const wrote = [
-      writeOwned(join(facts.root, "Dockerfile"), dockerfile, options.force),
-      writeOwned(join(facts.root, ".dockerignore"), renderDockerignore(), options.force),
-    ];
-    if (galley.kind === "context") wrote.push(copyExecutable(join(facts.root, CONTEXT_EXECUTABLE)));
-    const changed = wrote.filter((w) => w !== undefined);
-    note(changed.length > 0 ? `wrote ${changed.join(", ")}` : "Dockerfile and .dockerignore are up to date");
+    const dockerfile = renderDockerfile(plan);
+    const written: (string | undefined)[] = [];
+    if (options.write) {
+      const ignoreName = dockerignoreName(context.layout);
+      written.push(
+        writeOwned(join(facts.root, "Dockerfile"), dockerfile, options.force),
+        writeOwned(join(facts.root, ignoreName), renderDockerignore(context.layout), options.force),
+        removeStaleIgnore(join(facts.root, "Dockerfile.dockerignore"), ignoreName),
+      );
+      if (galley.kind === "context") written.push(...placeExecutable(join(facts.root, GALLEY_DIR)));
+      const changed = written.filter((w) => w !== undefined);
+      note(
+        changed.length > 0 ? `wrote ${changed.join(", ")}` : `Dockerfile and ${ignoreName} are up to date`,
+      );
+    } else {
+      process.stdout.write(dockerfile);
+    }
+    const here = (p: string) => relPosix(process.cwd(), p);
+    const line = dockerBuildLine({
+      dockerfile: context.layout.project === "." ? undefined : here(join(facts.root, "Dockerfile")),
+      context: here(context.dir),
+      galleyContext: galley.kind === "context" ? here(join(facts.root, GALLEY_DIR)) : undefined,
+      tag: bin.name,
+    });
+    note(`build it with: ${line}`);
     return 0;
   },
 };
@@ -150,15 +189,34 @@ function writeOwned(path: string, contents: string, force: boolean): string | un
   return path;
 }
 
-function copyExecutable(dest: string): string | undefined {
+/**
+ * Copies the running executable to `.galley/galley`, where the build's `galley` named context
+ * takes it from, with an ignore file that keeps the directory out of git. Returns what changed.
+ */
+function placeExecutable(dir: string): (string | undefined)[] {
   if (!isCompiled()) {
     throw new UsageError("--galley-from context copies the galley executable: run the built dist/galley");
   }
+  mkdirSync(dir, { recursive: true });
+  const gitignore = join(dir, ".gitignore");
+  const ignoreText = `${MARKER}\n# galley's own executable, for docker build: never commit it.\n*\n`;
+  const wroteIgnore = writeOwned(gitignore, ignoreText, true);
+  const dest = join(dir, "galley");
   const src = process.execPath;
-  if (existsSync(dest) && readFileSync(dest).equals(readFileSync(src))) return undefined;
-  mkdirSync(dirname(dest), { recursive: true });
+  if (existsSync(dest) && readFileSync(dest).equals(readFileSync(src))) return [wroteIgnore];
   copyFileSync(src, dest);
-  return dest;
+  note(
+    `copied galley's executable to ${dest}: the build takes it from there through --build-context ${GALLEY_CONTEXT}=${GALLEY_DIR} (offline, and out of the COPY . . layers); ${gitignore} keeps it out of git`,
+  );
+  return [wroteIgnore, dest];
+}
+
+/** A `Dockerfile.dockerignore` galley wrote for another context would override the `.dockerignore`. */
+function removeStaleIgnore(path: string, current: string): string | undefined {
+  if (current === "Dockerfile.dockerignore" || !existsSync(path)) return undefined;
+  if (!readFileSync(path, "utf8").startsWith(MARKER)) return undefined;
+  rmSync(path);
+  return `${path} (removed: the build context is the project again)`;
 }
 
 function localRustVersion(): string | undefined {

@@ -1,5 +1,5 @@
 import { cacheConfig } from "../cache/engine/config.ts";
-import { diffParts, readExplain } from "../cache/engine/explain-log.ts";
+import { readExplain, whyMissed } from "../cache/engine/explain-log.ts";
 import { InputError, UsageError } from "../errors.ts";
 import { type OptionTable, parseArgs, renderHelp } from "./args.ts";
 import type { Command } from "./command.ts";
@@ -24,18 +24,10 @@ export const explainCommand: Command = {
       );
     }
     const out: string[] = [`${name}: last lookup at ${record.lookup.at}: ${record.lookup.outcome}`];
-    const against = record.lookup.against;
     if (record.lookup.outcome !== "hit") {
-      if (!against) out.push("nothing of this crate was stored before: its first build with this cache");
-      else {
-        const diff = diffParts(record.lookup.parts, against.parts);
-        out.push(`compared with the entry stored at ${against.at}:`);
-        out.push(
-          ...(diff.length > 0
-            ? diff.map((l) => `  ${l}`)
-            : ["  (same key parts: the entry was evicted or damaged)"]),
-        );
-      }
+      const against = record.lookup.against;
+      if (against) out.push(`compared with the entry stored at ${against.at}:`);
+      out.push(...whyMissed(record.lookup).map((l) => (against ? `  ${l}` : l)));
     }
     process.stdout.write(`${out.join("\n")}\n`);
     return 0;

@@ -1,15 +1,22 @@
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
+import { isDir } from "../cargo/paths.ts";
 import { CONFIG_NAME, type LintConfig, loadConfig } from "../docker/lint/config.ts";
 import { explainText, listText } from "../docker/lint/doc.ts";
 import { type FileError, FORMATS, type Format, render } from "../docker/lint/format.ts";
-import { guessContext, lintText, openContext } from "../docker/lint/lint.ts";
+import { declaredContext, guessContext, lintText, openContext, openProject } from "../docker/lint/lint.ts";
 import { EXIT_CODES, LINT_OPTIONS, SUMMARY, USAGE } from "../docker/lint/options.ts";
 import { findRule, RULES } from "../docker/lint/registry.ts";
-import { type Finding, SEVERITIES, type Severity, severityRank } from "../docker/lint/types.ts";
+import {
+  type Finding,
+  type LintProject,
+  SEVERITIES,
+  type Severity,
+  severityRank,
+} from "../docker/lint/types.ts";
 import { DockerfileSyntaxError } from "../docker/parse.ts";
-import { ExitCode, errorMessage, UsageError } from "../errors.ts";
+import { ExitCode, errorMessage, InputError, UsageError } from "../errors.ts";
 import { bold, red, warn } from "../util/term.ts";
 import { parseArgs, renderHelp } from "./args.ts";
 import type { Command } from "./command.ts";
@@ -60,6 +67,9 @@ export const lintCommand: Command = {
       throw new UsageError("--context and --no-context contradict each other");
     if (options.context !== undefined && !isDir(options.context))
       throw new UsageError(`--context ${options.context}: not a directory`);
+    if (options.project !== undefined && !isDir(options.project))
+      throw new UsageError(`--project ${options.project}: not a directory`);
+    const explicitProject = options.project === undefined ? undefined : loadProject(options.project, true);
     const explicitConfig = options.config === undefined ? undefined : loadConfig(options.config, true);
 
     // A directory stands for the Dockerfile in it.
@@ -81,12 +91,16 @@ export const lintCommand: Command = {
         errors.push({ file: name, line: 1, column: 1, message: text.error });
         continue;
       }
+      // The project: the nearest Cargo workspace above the Dockerfile. The context: --context, else
+      // the one the Dockerfile names (`# Build context: DIR`), else the project's directory.
+      const guessed = options["no-context"] || stdin ? undefined : guessContext(resolve(file));
       const contextDir =
-        options.context ?? (options["no-context"] || stdin ? undefined : guessContext(resolve(file)));
+        options.context ?? (guessed === undefined ? undefined : (declaredContext(text, file) ?? guessed));
       const context =
         contextDir === undefined ? undefined : openContext(contextDir, stdin ? undefined : file);
+      const project = explicitProject ?? (guessed === undefined ? undefined : loadProject(guessed, false));
       try {
-        const result = lintText(text, { file: name, context, config });
+        const result = lintText(text, { file: name, context, project, config });
         findings.push(...result.findings);
         for (const n of result.notes) warn(n);
       } catch (err) {
@@ -111,11 +125,19 @@ export const lintCommand: Command = {
   },
 };
 
-function isDir(path: string): boolean {
+/**
+ * The Cargo project for the rules that need it. One named with --project must load; one assumed
+ * from the build context that cannot be read only turns those rules off, with a word.
+ */
+function loadProject(dir: string, explicit: boolean): LintProject | undefined {
   try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
+    return openProject(dir);
+  } catch (err) {
+    if (explicit) throw new InputError(`--project ${dir}: ${errorMessage(err)}`);
+    warn(
+      `the project in ${dir} could not be read, so the checks that need it are skipped: ${errorMessage(err)}`,
+    );
+    return undefined;
   }
 }
 

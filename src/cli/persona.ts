@@ -29,3 +29,9 @@ export function isRustcPath(arg: string | undefined): boolean {
   if (arg === undefined) return false;
   return /^(rustc|clippy-driver)(\.exe)?$/.test(basename(arg));
 }
+
+/** Launcher mode (`CC="galley cc"`, CMake's compiler launcher): the first argument is a C/C++ compiler. */
+export function isCCompilerPath(arg: string | undefined): boolean {
+  if (arg === undefined) return false;
+  return /^(.*-)?(cc|c\+\+|gcc|g\+\+|clang|clang\+\+|c89|c99)(-\d+(\.\d+)*)?$/.test(basename(arg));
+}

@@ -10,13 +10,16 @@ import { UsageError } from "../errors.ts";
 
 export async function runSccacheCompat(
   args: string[],
-  showStats: (o: { json: boolean; zero: boolean }) => number,
+  showStats: (o: { format: "text" | "json"; zero: boolean }) => number,
 ): Promise<number> {
   const [first, ...rest] = args;
   switch (first) {
     case "--show-stats":
     case "-s":
-      return showStats({ json: rest.includes("--stats-format=json") || rest.includes("json"), zero: false });
+      return showStats({
+        format: rest.includes("--stats-format=json") || rest.includes("json") ? "json" : "text",
+        zero: false,
+      });
     case "--zero-stats":
     case "-z":
       zeroStats(cacheConfig(process.env).dir);

@@ -1,44 +1,96 @@
-import { cacheConfig } from "../cache/engine/config.ts";
-import { readStats, zeroStats } from "../cache/engine/stats.ts";
+import { appendFileSync } from "node:fs";
+import { processId, processInfo } from "../cache/engine/build-id.ts";
+import { type CacheConfig, cacheConfig } from "../cache/engine/config.ts";
+import { type Journal, listJournals, readJournal } from "../cache/engine/journal.ts";
+import { readStats, type StatsSummary, zeroedAt, zeroStats } from "../cache/engine/stats.ts";
 import { DiskStore } from "../cache/store/disk.ts";
+import { UsageError } from "../errors.ts";
+import { buildView, mib, selectJournal } from "../report/build-view.ts";
+import { oneLine, summaryMarkdown } from "../report/summary.ts";
+import { note } from "../util/term.ts";
 import { type OptionTable, parseArgs, renderHelp } from "./args.ts";
 import type { Command } from "./command.ts";
 
 const OPTIONS = {
-  json: { kind: "boolean", description: "Print the statistics as JSON" },
-  zero: { kind: "boolean", description: "Reset the statistics to zero" },
+  format: {
+    kind: "string",
+    value: "text|json|markdown",
+    description: "How to print the counters (default text)",
+  },
+  json: { kind: "boolean", description: "Same as --format json" },
+  zero: { kind: "boolean", description: "Reset the statistics to zero (and start a new --summary period)" },
+  summary: {
+    kind: "boolean",
+    description:
+      "Append a Markdown summary of the builds since the last --zero to $GITHUB_STEP_SUMMARY (else print it)",
+  },
+  oneline: {
+    kind: "boolean",
+    description: "One line about one build: the one started from the same shell, else the last",
+  },
+  build: { kind: "string", value: "last|ID", description: "With --oneline: which build" },
 } as const satisfies OptionTable;
+
+const FORMATS = ["text", "json", "markdown"] as const;
 
 export const statsCommand: Command = {
   name: "stats",
   summary: "Show the compiler cache's hits, misses, passthroughs, errors and size",
-  help: () => renderHelp("galley stats [--json] [--zero]", statsCommand.summary, OPTIONS),
+  help: () =>
+    renderHelp(
+      "galley stats [--format text|json|markdown] [--zero] [--summary] [--oneline [--build last|ID]]",
+      statsCommand.summary,
+      OPTIONS,
+    ),
   async run(argv) {
     const { options } = parseArgs("stats", OPTIONS, argv);
-    return showStats(options);
+    const format = options.json ? "json" : (options.format ?? "text");
+    if (!(FORMATS as readonly string[]).includes(format))
+      throw new UsageError(`unknown --format ${format}`, `formats: ${FORMATS.join(", ")}`);
+    const dir = cacheConfig(process.env).dir;
+    if (options.oneline) {
+      process.stdout.write(`${oneLine(buildView(oneBuild(dir, options.build)))}\n`);
+      return 0;
+    }
+    if (options.summary) return writeSummary(dir);
+    return showStats({ format: format as (typeof FORMATS)[number], zero: options.zero });
   },
 };
 
-export function showStats(options: { json: boolean; zero: boolean }): number {
+export function showStats(options: { format: "text" | "json" | "markdown"; zero: boolean }): number {
   const config = cacheConfig(process.env);
   if (options.zero) {
     zeroStats(config.dir);
-    if (!options.json) process.stdout.write("statistics reset\n");
+    if (options.format === "text") process.stdout.write("statistics reset\n");
     return 0;
   }
   const s = readStats(config.dir);
   const storeBytes = new DiskStore(config.dir).sizeBytes();
-  if (options.json) {
+  if (options.format === "json") {
     process.stdout.write(
       `${JSON.stringify({ ...s, cacheDir: config.dir, storeBytes, maxBytes: config.maxSize }, null, 2)}\n`,
     );
     return 0;
   }
-  const lines: [string, string][] = [
+  const rows = statRows(s, config, storeBytes);
+  if (options.format === "markdown") {
+    const md = rows.map(([l, v]) => `| ${l.startsWith("  ") ? `&nbsp;&nbsp;${l.trim()}` : l} | ${v} |`);
+    process.stdout.write(`| galley cache | |\n| --- | ---: |\n${md.join("\n")}\n`);
+    return 0;
+  }
+  const width = Math.max(...rows.map(([l]) => l.length)) + 2;
+  process.stdout.write(`${rows.map(([l, v]) => `${l.padEnd(width)}${v}`).join("\n")}\n`);
+  return 0;
+}
+
+function statRows(s: StatsSummary, config: CacheConfig, storeBytes: number): [string, string][] {
+  return [
     ["Cache location", config.dir],
     ["Hits", String(s.hits)],
     ["Misses", String(s.misses)],
     ["Failed compiles (not stored)", String(s.compileFailures)],
+    ...failedLine("  build-script probes (expected)", s.failedProbes),
+    ...failedLine("  others", s.failedOther),
     ["Passthroughs", String(s.passthroughs)],
     ...Object.entries(s.passthroughReasons)
       .sort()
@@ -56,11 +108,50 @@ export function showStats(options: { json: boolean; zero: boolean }): number {
     ["Bytes read / written", `${mib(s.bytesRead)} / ${mib(s.bytesWritten)}`],
     ["Store size / limit", `${mib(storeBytes)} / ${mib(config.maxSize)}`],
   ];
-  const width = Math.max(...lines.map(([l]) => l.length)) + 2;
-  process.stdout.write(`${lines.map(([l, v]) => `${l.padEnd(width)}${v}`).join("\n")}\n`);
+}
+
+/**
+ * The build `--oneline` speaks of: asked for by id, else the newest one whose cargo was started by
+ * this command's parent (in a Dockerfile's `RUN cargo build … && galley stats --oneline`, the same
+ * shell), so a concurrent build on a shared cache mount is not mistaken for it; else the last one.
+ */
+function oneBuild(dir: string, which: string | undefined): Journal {
+  if (which) return selectJournal(dir, which);
+  const parent = processInfo(process.ppid);
+  if (parent) {
+    const launcher = processId(parent);
+    for (const j of listJournals(dir)) {
+      const journal = readJournal(dir, j.id);
+      if (journal?.header?.launcher === launcher) return journal;
+    }
+  }
+  return selectJournal(dir, "last");
+}
+
+/** The builds journaled since the last `--zero` (else the last build), as Markdown for the job page. */
+function writeSummary(dir: string): number {
+  const since = zeroedAt(dir);
+  const journals = listJournals(dir);
+  const chosen = since === undefined ? journals.slice(0, 1) : journals.filter((j) => j.mtimeMs >= since);
+  const views = chosen
+    .flatMap((j) => readJournal(dir, j.id) ?? [])
+    .filter((j) => since === undefined || j.entries.some((e) => e.end >= since))
+    .map(buildView)
+    .sort((a, b) => a.start - b.start);
+  const md = summaryMarkdown(views);
+  const target = process.env.GITHUB_STEP_SUMMARY;
+  if (!target) {
+    process.stdout.write(md);
+    return 0;
+  }
+  appendFileSync(target, md);
+  note(`appended the cache summary of ${views.length} build${views.length === 1 ? "" : "s"} to ${target}`);
   return 0;
 }
 
-function mib(n: number): string {
-  return `${(n / 2 ** 20).toFixed(1)} MiB`;
+/** `anyhow, proc-macro2 ×2`: the crates whose compiles failed, or nothing when there are none. */
+function failedLine(label: string, byCrate: Record<string, number>): [string, string][] {
+  const names = Object.keys(byCrate).sort();
+  if (names.length === 0) return [];
+  return [[label, names.map((n) => (byCrate[n]! > 1 ? `${n} ×${byCrate[n]}` : n)).join(", ")]];
 }

@@ -75,12 +75,16 @@ export function prepare(opts: PrepareOptions): PrepareResult {
 
   // Packages that [patch]/[replace] point at keep their versions: cargo matches them by version.
   const maskable = new Set(packages.filter((p) => !ws.overrideDirs.has(p.dir)).map((p) => p.dir));
+  // Cargo.lock entries are masked by name, whatever version they show: a manifest bumped before
+  // the lockfile is updated gives the same recipe. A name a kept-version package shares stays.
+  const pinnedNames = new Set(packages.filter((p) => !maskable.has(p.dir)).map((p) => p.name));
+  // (A package without a version is 0.0.0 to cargo, and stays so in the manifest and the lock.)
   const wsPackage = asTable(asTable(ws.rootManifest.workspace)?.package);
-  const maskedLock = new Set<string>();
-  for (const pkg of packages) {
-    const version = versionOf(pkg, wsPackage);
-    if (maskable.has(pkg.dir) && version !== undefined) maskedLock.add(`${pkg.name} ${version}`);
-  }
+  const maskedLock = new Set(
+    packages
+      .filter((p) => maskable.has(p.dir) && !pinnedNames.has(p.name) && versionOf(p, wsPackage) !== undefined)
+      .map((p) => p.name),
+  );
 
   const files: RecipeFile[] = [];
   const sources: DummySource[] = [];

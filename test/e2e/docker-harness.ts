@@ -1,6 +1,7 @@
 /**
- * A real Docker engine for end-to-end tests: the one `shared/docker/setup.sh` starts (CI runs it
- * first). Builds use --network=host (cargo inside reaches crates.io) and runs --network=none.
+ * A real Docker engine for end-to-end tests: the one `.ci/run` starts before the tests (its
+ * environment is in /opt/galley-docker/env). Builds use --network=host (cargo inside reaches
+ * crates.io) and runs --network=none.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -30,7 +31,7 @@ export const DOCKER = dockerEnv();
 export const SKIP_DOCKER = DOCKER === undefined && process.env.CI !== "true";
 
 export function docker(args: string[], cwd = "/"): RunResult {
-  if (!DOCKER) throw new Error(`no Docker engine answers (run shared/docker/setup.sh; see ${ENV_FILE})`);
+  if (!DOCKER) throw new Error(`no Docker engine answers (.ci/run starts one; see ${ENV_FILE})`);
   return run(["docker", ...args], { cwd, env: DOCKER });
 }
 
@@ -97,6 +98,67 @@ export function dockerBuild(
   );
   rmSync(tmp, { recursive: true, force: true });
   return { ...r, seconds: (performance.now() - started) / 1000, log: r.stderr };
+}
+
+/**
+ * Runs the `docker build` line galley printed ("build it with: docker build ..."), from `cwd`, as
+ * printed but for the tag, with --network=host, plain progress and `extra` flags (e.g. --target).
+ */
+export function printedBuild(
+  galleyStderr: string,
+  cwd: string,
+  tag: string,
+  extra: string[] = [],
+): BuildResult {
+  const line = /build it with: (docker build .*)$/m.exec(galleyStderr)?.[1];
+  if (!line) throw new Error(`galley printed no docker build line:\n${galleyStderr}`);
+  // The printed words need no shell here (no quotes: the test's paths have no spaces).
+  const words = line.split(" ").slice(2);
+  const t = words.indexOf("-t");
+  if (t >= 0) words.splice(t, 2);
+  const started = performance.now();
+  const r = docker(["build", "--network=host", "--progress=plain", ...extra, "-t", tag, ...words], cwd);
+  return { ...r, seconds: (performance.now() - started) / 1000, log: r.stderr };
+}
+
+/** Each layer of an image, newest first: its size in bytes and the instruction that made it. */
+export function imageLayers(tag: string): { size: number; createdBy: string }[] {
+  const r = docker(["history", "--human=false", "--no-trunc", "--format", "{{.Size}}|{{.CreatedBy}}", tag]);
+  if (r.code !== 0) throw new Error(`docker history ${tag}: ${r.stderr}`);
+  return r.stdout
+    .trim()
+    .split("\n")
+    .map((l) => {
+      const bar = l.indexOf("|");
+      return { size: Number(l.slice(0, bar)), createdBy: l.slice(bar + 1) };
+    });
+}
+
+/** Every path in every layer of an image (from `docker save`), without a leading `./`. */
+export function layerEntries(tag: string): string[] {
+  const dir = mkdtempSync(join(tmpdir(), "galley-save-"));
+  try {
+    const saved = docker(["save", "-o", join(dir, "image.tar"), tag]);
+    if (saved.code !== 0) throw new Error(`docker save ${tag}: ${saved.stderr}`);
+    const manifest = JSON.parse(
+      run(["tar", "-xOf", join(dir, "image.tar"), "manifest.json"], { cwd: dir }).stdout,
+    ) as { Layers: string[] }[];
+    const entries: string[] = [];
+    for (const layer of manifest[0]!.Layers) {
+      run(["tar", "-xf", join(dir, "image.tar"), layer], { cwd: dir });
+      const list = run(["tar", "-tf", join(dir, layer)], { cwd: dir });
+      if (list.code !== 0) throw new Error(`layer ${layer} of ${tag}: ${list.stderr}`);
+      entries.push(
+        ...list.stdout
+          .split("\n")
+          .filter((l) => l !== "")
+          .map((l) => l.replace(/^\.\//, "")),
+      );
+    }
+    return entries;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** The step of a BuildKit plain log whose command contains `needle`: was it CACHED? */

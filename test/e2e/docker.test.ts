@@ -4,15 +4,18 @@
  * install line changed, and two builds at once on the same cache mounts.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { copyFixture, GALLEY, galley, ok, REPO, removeDir, run, tempDir } from "../helpers.ts";
+import { copyFixture, FIXTURES, GALLEY, galley, listTree, ok, removeDir, run, tempDir } from "../helpers.ts";
 import {
   docker,
   dockerBuild,
   forgetAll,
   forgetLayers,
+  imageLayers,
+  layerEntries,
   mountStats,
+  printedBuild,
   SKIP_DOCKER,
   stepCached,
   tagBookwormRust,
@@ -27,15 +30,22 @@ afterAll(() => {
   if (timings.length > 0) console.log(`docker timings:\n  ${timings.join("\n  ")}`);
 });
 
+/** What `galley dockerfile --write` printed in each project (its docker build line). */
+const printed = new Map<string, string>();
+let rustVersion = "1";
+let projects = 0;
+
 function project(fixture: string): string {
-  const dir = copyFixture(fixture, join(root, `${fixture}-${tags.length}`));
-  ok(galley(["dockerfile", "--write"], { cwd: dir }), "galley dockerfile --write");
+  const dir = copyFixture(fixture, join(root, `${fixture}-${projects++}`));
+  printed.set(dir, ok(galley(["dockerfile", "--write"], { cwd: dir }), "galley dockerfile --write").stderr);
   return dir;
 }
 
-function build(dir: string, tag: string, opts: { noCache?: boolean; file?: string } = {}) {
+/** Builds with the line galley printed for a generated Dockerfile, else the Dockerfile as it is. */
+function build(dir: string, tag: string, extra: string[] = []) {
   tags.push(tag);
-  const r = dockerBuild(dir, tag, opts);
+  const said = printed.get(dir);
+  const r = said === undefined ? dockerBuild(dir, tag) : printedBuild(said, dir, tag, extra);
   if (r.code !== 0) throw new Error(`docker build ${tag} failed:\n${r.log.slice(-4000)}`);
   return r;
 }
@@ -46,7 +56,7 @@ function runImage(tag: string, args: string[] = []): string {
 
 describe.skipIf(SKIP_DOCKER)("galley dockerfile on a real engine", () => {
   beforeAll(() => {
-    tagBookwormRust();
+    rustVersion = tagBookwormRust();
     // Cold means cold: no layers and no cache mounts from earlier runs.
     forgetAll();
   });
@@ -105,11 +115,11 @@ describe.skipIf(SKIP_DOCKER)("galley dockerfile on a real engine", () => {
     expect(runImage("galley-e2e-ws:4")).toBe("hello docker from a unix container #1\n");
   });
 
-  test("the reference Dockerfile, with only its install line changed, builds and its rebuild hits", () => {
+  test("a cargo-chef + sccache Dockerfile, with only its install line changed, builds and its rebuild hits", () => {
     const dir = copyFixture("docker-app", join(root, "reference"));
     mkdirSync(join(dir, ".galley"), { recursive: true });
     cpSync(GALLEY, join(dir, ".galley/galley"));
-    const reference = readFileSync(join(REPO, "..", "shared", "reference", "depot-rust.Dockerfile"), "utf8");
+    const reference = readFileSync(join(FIXTURES, "dockerfiles", "chef-sccache.Dockerfile"), "utf8");
     const install = "RUN cargo install cargo-chef sccache --locked";
     expect(reference).toContain(install);
     writeFileSync(
@@ -124,7 +134,7 @@ describe.skipIf(SKIP_DOCKER)("galley dockerfile on a real engine", () => {
       `reference Dockerfile through galley's cargo-chef and sccache names, cold: ${cold.seconds.toFixed(1)} s`,
     );
     expect(runImage("galley-e2e-ref:1")).toMatch(/^app says hello/m);
-    expect(runImage("galley-e2e-ref:1", ["--entrypoint", "id"])).toContain("uid=1001(appuser)");
+    expect(runImage("galley-e2e-ref:1", ["--entrypoint", "id"])).toContain("uid=1001(svc)");
 
     const main = join(dir, "src/main.rs");
     writeFileSync(main, readFileSync(main, "utf8").replace("app says hello", "app says hi"));
@@ -136,12 +146,107 @@ describe.skipIf(SKIP_DOCKER)("galley dockerfile on a real engine", () => {
     expect(runImage("galley-e2e-ref:2")).toMatch(/^app says hi/m);
 
     // From scratch again: every dependency comes out of the sccache mount (galley's store).
-    mountStats("/sccache", "zero");
+    mountStats("/var/cache/sccache", "zero");
     forgetLayers();
     build(dir, "galley-e2e-ref:3");
-    const s = mountStats("/sccache", "read");
+    const s = mountStats("/var/cache/sccache", "read");
     expect(s.hits).toBeGreaterThan(0);
     expect(Object.entries(s.crates).filter(([c, o]) => c !== "app" && o !== "hit")).toEqual([]);
+  });
+
+  test("galley's executable: out of git, out of every COPY . . layer and the runtime; a clean checkout builds with the printed line", () => {
+    const repo = copyFixture("docker-ws", join(root, "git-repo"));
+    const git = (args: string[], cwd = repo) => ok(run(["git", ...args], { cwd }), `git ${args[0]}`).stdout;
+    git(["init", "-q"]);
+    git(["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "project", "--allow-empty"]);
+    git(["add", "-A"]);
+    git(["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "sources"]);
+    ok(galley(["dockerfile", "--write"], { cwd: repo }));
+    expect(existsSync(join(repo, ".galley/galley"))).toBe(true);
+    // Only what belongs in the repository shows up; `git add -A` then never takes the executable.
+    expect(git(["status", "--porcelain", "--untracked-files=all"]).trim().split("\n").sort()).toEqual([
+      "?? .dockerignore",
+      "?? Dockerfile",
+    ]);
+    git(["add", "-A"]);
+    git(["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "Dockerfile"]);
+    expect(git(["ls-files"])).not.toContain(".galley");
+
+    // A clean checkout: `galley dockerfile --write` puts the executable back and changes nothing else.
+    const clone = join(root, "git-clone");
+    ok(run(["git", "clone", "-q", repo, clone], { cwd: root }), "git clone");
+    const again = ok(galley(["dockerfile", "--write"], { cwd: clone }));
+    expect(again.stderr).toContain("copied galley's executable to");
+    expect(git(["status", "--porcelain", "--untracked-files=all"], clone)).toBe("");
+    // Without the named context the build stops and says what to add.
+    const plain = docker(["build", "--network=host", "--progress=plain", "."], clone);
+    expect(plain.code).not.toBe(0);
+    expect(plain.stderr).toContain("build with --build-context galley=.galley");
+
+    printed.set(clone, again.stderr);
+    expect(again.stderr).toContain("build it with: docker build --build-context galley=.galley -t server .");
+    build(clone, "galley-e2e-git:1");
+    expect(runImage("galley-e2e-git:1")).toBe("hello docker from a unix container #1\n");
+
+    // Layer by layer: a layer holding galley is at least its size; only the install layer is.
+    const size = statSync(GALLEY).size;
+    const base = imageLayers(`rust:${rustVersion}-bookworm`).length;
+    for (const stage of ["planner", "builder"]) {
+      build(clone, `galley-e2e-git:${stage}`, ["--target", stage]);
+      const all = imageLayers(`galley-e2e-git:${stage}`);
+      const layers = all.slice(0, all.length - base); // the Dockerfile's own, not the rust image's
+      expect(layers.filter((l) => l.size >= size).map((l) => l.createdBy)).toEqual([
+        expect.stringContaining("/usr/local/bin/galley"),
+      ]);
+      const copies = layers.filter((l) => l.createdBy.startsWith("COPY . ."));
+      expect(copies.length).toBe(1);
+      expect(copies[0]!.size).toBeLessThan(1_000_000);
+    }
+    // The runtime image, file by file: no galley anywhere in its layers.
+    const entries = layerEntries("galley-e2e-git:1");
+    expect(entries).toContain("usr/local/bin/server");
+    expect(entries.filter((e) => /(^|\/)\.?galley(\/|$)/.test(e))).toEqual([]);
+  });
+
+  test("a member depending on a crate outside the workspace: the context is their common directory, only what the build needs is sent, the image runs", () => {
+    const top = copyFixture("docker-outside", join(root, "outside"));
+    const ws = join(top, "ws");
+    const w = ok(galley(["dockerfile", "--write"], { cwd: ws }));
+    expect(readFileSync(join(ws, "Dockerfile"), "utf8")).toContain("\n# Build context: ..\n");
+    expect(w.stderr).toContain(
+      "build it with: docker build -f Dockerfile --build-context galley=.galley -t app ..",
+    );
+    printed.set(ws, w.stderr);
+    const cold = build(ws, "galley-e2e-outside:1");
+    timings.push(
+      `galley Dockerfile, path dependency outside the workspace, cold: ${cold.seconds.toFixed(1)} s`,
+    );
+    expect(runImage("galley-e2e-outside:1")).toBe("app uses shared-lib #7\n");
+
+    // What the generated ignore file sends: a probe Dockerfile with the same ignore file copies the
+    // context out as BuildKit sees it (build outputs and unrelated directories left out).
+    mkdirSync(join(ws, "target/release"), { recursive: true });
+    writeFileSync(join(ws, "target/release/app"), "stale");
+    const probe = join(root, "probe");
+    mkdirSync(probe);
+    writeFileSync(join(probe, "Dockerfile"), "FROM scratch\nCOPY . /\n");
+    cpSync(join(ws, "Dockerfile.dockerignore"), join(probe, "Dockerfile.dockerignore"));
+    const out = join(root, "probe-out");
+    ok(docker(["build", "-q", "-f", join(probe, "Dockerfile"), "-o", `type=local,dest=${out}`, ".."], ws));
+    expect(listTree(out)).toEqual([
+      "shared-lib",
+      "shared-lib/Cargo.toml",
+      "shared-lib/src",
+      "shared-lib/src/lib.rs",
+      "ws",
+      "ws/Cargo.lock",
+      "ws/Cargo.toml",
+      "ws/crates",
+      "ws/crates/app",
+      "ws/crates/app/Cargo.toml",
+      "ws/crates/app/src",
+      "ws/crates/app/src/main.rs",
+    ]);
   });
 
   test("two builds at once on the same cache mounts both succeed", async () => {
@@ -154,12 +259,15 @@ describe.skipIf(SKIP_DOCKER)("galley dockerfile on a real engine", () => {
       [b, "galley-e2e-par:b"],
     ].map(([dir, tag]) => {
       tags.push(tag!);
-      return Bun.spawn(["docker", "build", "--network=host", "-q", "-t", tag!, "."], {
-        cwd: dir!,
-        env,
-        stdout: "pipe",
-        stderr: "pipe",
-      });
+      return Bun.spawn(
+        ["docker", "build", "--network=host", "-q", "--build-context", "galley=.galley", "-t", tag!, "."],
+        {
+          cwd: dir!,
+          env,
+          stdout: "pipe",
+          stderr: "pipe",
+        },
+      );
     });
     const codes = await Promise.all(procs.map((p) => p.exited));
     expect(codes).toEqual([0, 0]);

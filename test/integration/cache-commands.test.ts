@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { galley, ok, removeDir, run } from "../helpers.ts";
+import { GALLEY as GALLEY_BIN, galley, ok, removeDir, run, writeTree } from "../helpers.ts";
 import { type CacheProject, cachedBuild, cacheProject, edit } from "./cache-harness.ts";
 
 let p: CacheProject;
@@ -68,6 +68,51 @@ describe("failed compiles", () => {
     }
     const s = JSON.parse(ok(galley(["stats", "--json"], { cwd: dir, env })).stdout);
     expect([s.hits, s.misses, s.compileFailures]).toEqual([0, 0, 2]);
+    expect([s.failedProbes, s.failedOther]).toEqual([{}, { broken: 2 }]);
+    const text = ok(galley(["stats"], { cwd: dir, env })).stdout;
+    expect(text).toMatch(/\n {2}others\s+broken ×2\n/);
+    expect(text).not.toContain("expected");
+  });
+
+  test("a build script's feature probe that fails is named and labelled as expected", () => {
+    // What anyhow, thiserror and proc-macro2 do: the build script compiles a probe through
+    // RUSTC_WRAPPER, and a failure means "feature missing", not a broken build.
+    const dir = writeTree(join(p.cacheDir, "..", "prober"), {
+      "Cargo.toml": '[package]\nname = "prober"\nversion = "0.1.0"\nedition = "2021"\n\n[workspace]\n',
+      "src/lib.rs": "#[cfg(has_probe_feature)]\npub const PROBED: bool = true;\n",
+      "build.rs": `use std::{env, path::PathBuf, process::Command};
+fn main() {
+    println!("cargo:rustc-check-cfg=cfg(has_probe_feature)");
+    let out = PathBuf::from(env::var_os("OUT_DIR").unwrap());
+    let probe = out.join("probe.rs");
+    std::fs::write(&probe, "#![feature(galley_no_such_feature)]\\n").unwrap();
+    let rustc = env::var_os("RUSTC").unwrap();
+    let mut cmd = match env::var_os("RUSTC_WRAPPER").filter(|w| !w.is_empty()) {
+        Some(wrapper) => { let mut c = Command::new(wrapper); c.arg(rustc); c }
+        None => Command::new(rustc),
+    };
+    cmd.args(["--crate-name=prober_probe", "--crate-type=lib", "--emit=dep-info,metadata", "--out-dir"]);
+    cmd.arg(&out).arg(&probe);
+    if cmd.status().map(|s| s.success()).unwrap_or(false) {
+        println!("cargo:rustc-cfg=has_probe_feature");
+    }
+}
+`,
+    });
+    ok(galley(["stats", "--zero"], { cwd: dir, env }));
+    ok(
+      run(["cargo", "build", "--offline"], {
+        cwd: dir,
+        env: { ...env, RUSTC_WRAPPER: GALLEY_BIN, CARGO_TARGET_DIR: join(dir, "target") },
+      }),
+      "cargo build with a probing build script",
+    );
+    const s = JSON.parse(ok(galley(["stats", "--json"], { cwd: dir, env })).stdout);
+    expect([s.compileFailures, s.failedProbes, s.failedOther]).toEqual([1, { prober_probe: 1 }, {}]);
+    const text = ok(galley(["stats"], { cwd: dir, env })).stdout;
+    expect(text).toMatch(
+      /Failed compiles \(not stored\)\s+1\n {2}build-script probes \(expected\)\s+prober_probe\n/,
+    );
   });
 });
 

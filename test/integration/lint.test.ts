@@ -1,6 +1,6 @@
 /** `galley lint` as a user runs it (dist/galley): formats, exit codes, ignores, config, context. */
 import { afterAll, describe, expect, test } from "bun:test";
-import { copyFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { RULES } from "../../src/docker/lint/registry.ts";
 import { FIXTURES, GALLEY, galley, removeDir, run, tempDir, writeTree } from "../helpers.ts";
@@ -150,6 +150,58 @@ describe("the build context", () => {
 
   test("without a Cargo.toml nearby there is no context to check", () => {
     expect(galley(["lint"], { cwd: project() }).stdout).not.toContain("GL114");
+  });
+});
+
+describe("the project", () => {
+  /** The docker-outside fixture: ws/crates/app depends on ../../../shared-lib, beside the workspace. */
+  function monorepo(dockerfile: string): string {
+    const top = tempDir("galley-lint-");
+    dirs.push(top);
+    cpSync(join(FIXTURES, "docker-outside"), top, { recursive: true });
+    writeFileSync(join(top, "ws/Dockerfile"), dockerfile);
+    return join(top, "ws");
+  }
+  const PLANNER =
+    "FROM rust:1.90-bookworm AS planner\nWORKDIR /app\nCOPY . .\nRUN galley prepare --recipe-path recipe.json\n";
+
+  test("a COPY . . planner whose project has a path dependency outside the context is an error", () => {
+    const ws = monorepo(PLANNER);
+    const r = galley(["lint", "--format", "json"], { cwd: ws });
+    const found = (JSON.parse(r.stdout) as { id: string; line: number; message: string }[]).filter(
+      (f) => f.id === "GL117",
+    );
+    expect(found).toEqual([
+      expect.objectContaining({
+        line: 4,
+        message: `galley prepare cannot see the project's path dependencies ../shared-lib: they are outside the build context ${ws}`,
+      }),
+    ]);
+    expect(r.code).toBe(1);
+    // A context that holds it: nothing to report.
+    const wide = galley(["lint", "--format", "json", "--context", ".."], { cwd: ws });
+    expect((JSON.parse(wide.stdout) as { id: string }[]).filter((f) => f.id === "GL117")).toEqual([]);
+  });
+
+  test("--project names it; one galley cannot read is an error with --project, a warning without", () => {
+    const ws = monorepo(PLANNER);
+    const elsewhere = tempDir("galley-lint-");
+    dirs.push(elsewhere);
+    cpSync(join(ws, "Dockerfile"), join(elsewhere, "Dockerfile"));
+    // Away from the project, lint knows it only through --project.
+    const quiet = galley(["lint", "--context", elsewhere, join(elsewhere, "Dockerfile")], { cwd: elsewhere });
+    expect(quiet.stdout).not.toContain("GL117");
+    const named = galley(["lint", "--context", elsewhere, "--project", ws, join(elsewhere, "Dockerfile")], {
+      cwd: elsewhere,
+    });
+    expect(named.stdout).toContain("error GL117 galley prepare cannot see the project's path dependencies");
+    const bad = galley(["lint", "--project", elsewhere], { cwd: elsewhere });
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toContain(`--project ${elsewhere}: could not find Cargo.toml`);
+    writeFileSync(join(ws, "Cargo.toml"), "[workspace\n");
+    const broken = galley(["lint"], { cwd: ws });
+    expect(broken.stderr).toContain("could not be read, so the checks that need it are skipped");
+    expect(broken.stdout).not.toContain("GL117");
   });
 });
 

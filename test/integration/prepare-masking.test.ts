@@ -156,6 +156,33 @@ test("cargo --locked accepts the cooked skeleton of the masked workspace", () =>
   ok(c.result, "cook --check --locked --workspace");
 });
 
+test("a version bump in Cargo.toml alone (Cargo.lock not yet updated) keeps the recipe byte for byte, and it cooks --locked", () => {
+  const bumped = writeTree(scratch(), MASKING_WS);
+  writeTree(bumped, { "Cargo.lock": originalLock });
+  // Every kind of place: an own version, the inherited one, a path requirement, and the local crate
+  // that Cargo.lock references by version (its name is shared with a registry crate).
+  const edits: [string, string, string][] = [
+    ["app/Cargo.toml", 'version = "3.1.4"', 'version = "3.2.0"'],
+    ["Cargo.toml", 'version = "2.5.0"\nedition', 'version = "2.6.0"\nedition'],
+    ["util/Cargo.toml", 'version = "0.9.1"', 'version = "0.9.2"'],
+    ["crates/itoa/Cargo.toml", 'version = "2.0.0"', 'version = "2.0.1"'],
+    [
+      "app/Cargo.toml",
+      'path = "../crates/itoa", version = "2.0"',
+      'path = "../crates/itoa", version = "2.0.1"',
+    ],
+  ];
+  for (const [rel, from, to] of edits) {
+    const text = readFileSync(join(bumped, rel), "utf8");
+    expect([rel, text.includes(from)]).toEqual([rel, true]);
+    writeTree(bumped, { [rel]: text.replace(from, to) });
+  }
+  expect(readFileSync(join(bumped, "Cargo.lock"), "utf8")).toBe(originalLock);
+  const again = prepareRecipe(bumped);
+  expect(again.text).toBe(ws.text);
+  ok(cook(again.text, ["--check", "--locked", "--workspace"]).result, "cook --check --locked --workspace");
+});
+
 test("packages that [patch] points at keep their versions; the others are masked", () => {
   const dir = writeTree(scratch(), {
     "Cargo.toml": `[package]

@@ -9,16 +9,18 @@ import { tmpdir } from "node:os";
 import { basename, join, relative, resolve } from "node:path";
 import { ActionCache, type ActionSpec, type OutputFile } from "../engine/action-cache.ts";
 import { maybeStartGc } from "../engine/auto-gc.ts";
+import { cacheStore, noteStoreReport } from "../engine/cache-store.ts";
 import { cacheConfig } from "../engine/config.ts";
 import { sha256Hex } from "../engine/digest.ts";
 import { compileMiss, failOpen, storeFailed } from "../engine/fail-open.ts";
 import { FileDigests } from "../engine/file-digest.ts";
+import { describeUnit, type UnitInfo } from "../engine/journal.ts";
 import { type KeyParts, keyOf } from "../engine/key.ts";
 import { noticeOnce } from "../engine/notice.ts";
 import { runPlain } from "../engine/run-compiler.ts";
 import { recordStat, type StatEvent } from "../engine/stats.ts";
 import { binaryIdentity } from "../engine/tool-identity.ts";
-import { DiskStore } from "../store/disk.ts";
+import { newReport } from "../store/report.ts";
 import { type CcInvocation, parseCcArgs } from "./args.ts";
 import { parseMakeDepfile } from "./make-depfile.ts";
 
@@ -50,13 +52,16 @@ export async function runCcWrapper(compiler: string, args: string[]): Promise<nu
     return await runPlain(argv);
   }
   const label = `cc:${inv.source ? basename(inv.source) : "?"}`;
+  describeUnit(ccUnit(inv.source, env));
   if (inv.uncacheable) {
+    const code = await runPlain(argv);
     recordStat(dir, { outcome: "passthrough", reason: `C/C++: ${inv.uncacheable}`, crate: label });
-    return await runPlain(argv);
+    return code;
   }
   const event: StatEvent = { outcome: "miss", crate: label };
   const digests = new FileDigests(dir);
-  const cache = new ActionCache(new DiskStore(dir), dir, digests, cwd, env, event);
+  const report = newReport();
+  const cache = new ActionCache(await cacheStore(dir, env, report), dir, digests, cwd, env, event);
   let spec: ActionSpec;
   let ppKey: string | undefined;
   try {
@@ -70,6 +75,7 @@ export async function runCcWrapper(compiler: string, args: string[]): Promise<nu
     if (outcome === "hit" || event.reason === "preprocessor mode") {
       event.outcome = "hit";
       event.wrapperMs = performance.now() - started;
+      noteStoreReport(event, report);
       recordStat(dir, event);
       return 0;
     }
@@ -82,6 +88,7 @@ export async function runCcWrapper(compiler: string, args: string[]): Promise<nu
   const depfile = inv.depfile ?? join(scratch!, "deps.d");
   const compileArgv = inv.depfile ? argv : [...argv, "-MD", "-MF", depfile];
   try {
+    noteStoreReport(event, report);
     const compiled = await compileMiss(compileArgv, dir, event);
     if (compiled.code !== 0) return compiled.code;
     try {
@@ -97,11 +104,19 @@ export async function runCcWrapper(compiler: string, args: string[]): Promise<nu
     } catch (err) {
       storeFailed(dir, err, event);
     }
+    noteStoreReport(event, report);
     recordStat(dir, event);
     return 0;
   } finally {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/** A C compile as a unit of the build journal: the source, in the package whose build script ran it. */
+function ccUnit(source: string | undefined, env: Env): UnitInfo {
+  const pkg = env.CARGO_PKG_NAME;
+  const name = `${pkg ? `${pkg}: ` : ""}${source ? basename(source) : "?"}`;
+  return pkg ? { kind: "cc", name, pkg: `${pkg}@${env.CARGO_PKG_VERSION ?? ""}` } : { kind: "cc", name };
 }
 
 /** Compiles at least this slow also get a preprocessor-mode entry (GALLEY_CC_PREPROCESS_MS). */

@@ -3,8 +3,8 @@
  * (base key -> the inputs the last miss read -> full key -> result), all-or-nothing verified
  * restores, output replay, and storing a miss. Wrappers describe an action; this runs the cache.
  */
-import { chmodSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { writeAllSync } from "../../util/write-sync.ts";
 import {
   type ActionResult,
@@ -17,9 +17,10 @@ import {
   type StoredOutput,
 } from "../store/store.ts";
 import { sha256Hex } from "./digest.ts";
-import { writeExplain } from "./explain-log.ts";
+import { whyMissed, writeExplain } from "./explain-log.ts";
 import type { FileDigests } from "./file-digest.ts";
 import { directPartsOf, type KeyParts, keyOf } from "./key.ts";
+import { expand, type PathToken, tokenize } from "./path-tokens.ts";
 import type { StatEvent } from "./stats.ts";
 
 /** A manifest up to this size travels inside its record (one round trip less on a remote store). */
@@ -31,7 +32,7 @@ export interface DirectInputs {
   env: string[];
 }
 
-/** A path that varies between builds (rustc's --out-dir) and is stored as a token. */
+/** A path that varies between builds (rustc's --out-dir, a build script's OUT_DIR) and is stored as a token. */
 export interface Relocation {
   token: string;
   /** The spellings of the path in this invocation (as given, absolute). */
@@ -46,9 +47,14 @@ export interface ActionSpec {
   base: KeyParts;
   /** Outputs are stored relative to this directory. */
   root: string;
-  relocation?: Relocation;
+  /** Paths rewritten to tokens in text outputs, stdout and stderr (longest spelling first). */
+  relocations?: Relocation[];
   /** Outputs whose text holds relocatable paths (rustc's .d file). */
   isText?: (name: string) => boolean;
+  /** Outputs may sit in subdirectories of `root` (a build script's OUT_DIR). */
+  nested?: boolean;
+  /** Paths written as tokens in the direct-mode file list, so that its key does not hold them. */
+  pathTokens?: PathToken[];
 }
 
 export interface OutputFile {
@@ -84,7 +90,7 @@ export class ActionCache {
       return "no-entry";
     }
     const inputs = JSON.parse(Buffer.from(manifestBytes).toString("utf8")) as DirectInputs;
-    const direct = directPartsOf(inputs.files, inputs.env, this.cwd, this.env, this.digests);
+    const direct = this.directParts(spec, inputs.files, inputs.env);
     const fullKey = keyOf({ base: baseKey, ...direct });
     const parts = { ...spec.base, ...direct };
     if (!(await this.restore(spec, fullKey))) {
@@ -103,14 +109,15 @@ export class ActionCache {
     for (const out of result.outputs) {
       const dest = join(spec.root, out.path);
       let bytes = blobs.get(out.digest)!;
-      if (spec.isText?.(out.path)) bytes = this.unrelocate(bytes, spec.relocation);
+      if (spec.isText?.(out.path)) bytes = this.unrelocate(bytes, spec.relocations);
       const clone = spec.isText?.(out.path) ? undefined : this.store.cloneBlob?.bind(this.store, out.digest);
+      if (spec.nested) mkdirSync(dirname(dest), { recursive: true });
       writeOutput(dest, bytes, out.mode, clone);
       if (!spec.isText?.(out.path)) this.digests.record(dest, out.digest);
       this.event.bytesRead = (this.event.bytesRead ?? 0) + bytes.length;
     }
-    if (result.stdout) writeAllSync(1, blobs.get(result.stdout)!);
-    if (result.stderr) writeAllSync(2, this.unrelocate(blobs.get(result.stderr)!, spec.relocation));
+    if (result.stdout) writeAllSync(1, this.unrelocate(blobs.get(result.stdout)!, spec.relocations));
+    if (result.stderr) writeAllSync(2, this.unrelocate(blobs.get(result.stderr)!, spec.relocations));
     this.event.compileMs = result.compileMs;
     this.event.restoreMs = Math.round(performance.now() - restoreStart);
     return true;
@@ -125,13 +132,15 @@ export class ActionCache {
     extraKeys: string[] = [],
   ): Promise<void> {
     const baseKey = keyOf(spec.base);
-    const direct = directPartsOf(inputs.files, inputs.env, this.cwd, this.env, this.digests);
+    const tokens = spec.pathTokens ?? [];
+    const files = inputs.files.map((f) => tokenize(f, tokens));
+    const direct = this.directParts(spec, files, inputs.env);
     const fullKey = keyOf({ base: baseKey, ...direct });
     const stored: StoredOutput[] = [];
     const blobs = new Map<string, Uint8Array>();
     let written = 0;
     for (const out of outputs) {
-      const bytes = spec.isText?.(out.name) ? this.relocate(out.bytes, spec.relocation) : out.bytes;
+      const bytes = spec.isText?.(out.name) ? this.relocate(out.bytes, spec.relocations) : out.bytes;
       const digest = sha256Hex(bytes);
       blobs.set(digest, bytes);
       stored.push({ path: out.name, digest, size: bytes.length, mode: out.mode });
@@ -140,15 +149,16 @@ export class ActionCache {
     }
     const result: ActionResult = { outputs: stored, compileMs: this.event.compileMs ?? 0 };
     if (captured.stdout.length > 0) {
-      result.stdout = sha256Hex(captured.stdout);
-      blobs.set(result.stdout, captured.stdout);
+      const stdout = this.relocate(captured.stdout, spec.relocations);
+      result.stdout = sha256Hex(stdout);
+      blobs.set(result.stdout, stdout);
     }
     if (captured.stderr.length > 0) {
-      const stderr = this.relocate(captured.stderr, spec.relocation);
+      const stderr = this.relocate(captured.stderr, spec.relocations);
       result.stderr = sha256Hex(stderr);
       blobs.set(result.stderr, stderr);
     }
-    const manifest = new TextEncoder().encode(JSON.stringify({ files: inputs.files, env: inputs.env }));
+    const manifest = new TextEncoder().encode(JSON.stringify({ files, env: inputs.env }));
     const manifestDigest = sha256Hex(manifest);
     blobs.set(manifestDigest, manifest);
     // Records only after every blob they name is stored: no reader sees a record without its bytes.
@@ -170,6 +180,23 @@ export class ActionCache {
     writeExplain(this.cacheDir, spec.label, (r) => {
       r.stored = { parts: { ...spec.base, ...direct }, at: new Date().toISOString() };
     });
+  }
+
+  /** Direct-mode key parts: files named as stored (tokens kept), hashed at their real place. */
+  private directParts(spec: ActionSpec, files: string[], env: string[]): KeyParts {
+    const tokens = spec.pathTokens ?? [];
+    if (tokens.length === 0) return directPartsOf(files, env, this.cwd, this.env, this.digests);
+    const parts = directPartsOf(
+      files.map((f) => expand(f, tokens)),
+      env,
+      this.cwd,
+      this.env,
+      this.digests,
+    );
+    const renamed: KeyParts = {};
+    for (const [name, value] of Object.entries(parts))
+      renamed[name.startsWith("file:") ? `file:${tokenize(name.slice(5), tokens)}` : name] = value;
+    return renamed;
   }
 
   /** Reads and verifies every blob of a result before anything is written: all or nothing. */
@@ -198,20 +225,24 @@ export class ActionCache {
   private explain(label: string, parts: KeyParts, outcome: string): void {
     writeExplain(this.cacheDir, label, (r) => {
       r.lookup = { parts, outcome, at: new Date().toISOString(), ...(r.stored ? { against: r.stored } : {}) };
+      this.event.why = [outcome.replace(/^miss: /, ""), ...whyMissed(r.lookup)];
     });
   }
 
-  private relocate(bytes: Uint8Array, r: Relocation | undefined): Uint8Array {
-    if (!r) return bytes;
+  private relocate(bytes: Uint8Array, rs: Relocation[] | undefined): Uint8Array {
+    if (!rs?.length) return bytes;
+    const pairs = rs.flatMap((r) => r.spellings.filter((s) => s !== "").map((s) => [s, r.token] as const));
     let text = Buffer.from(bytes).toString("utf8");
-    for (const s of [...new Set(r.spellings)].sort((a, b) => b.length - a.length))
-      text = text.split(s).join(r.token);
+    for (const [spelling, token] of pairs.sort((a, b) => b[0].length - a[0].length))
+      text = text.split(spelling).join(token);
     return new TextEncoder().encode(text);
   }
 
-  private unrelocate(bytes: Uint8Array, r: Relocation | undefined): Uint8Array {
-    if (!r) return bytes;
-    return new TextEncoder().encode(Buffer.from(bytes).toString("utf8").split(r.token).join(r.restoreAs));
+  private unrelocate(bytes: Uint8Array, rs: Relocation[] | undefined): Uint8Array {
+    if (!rs?.length) return bytes;
+    let text = Buffer.from(bytes).toString("utf8");
+    for (const r of rs) text = text.split(r.token).join(r.restoreAs);
+    return new TextEncoder().encode(text);
   }
 }
 

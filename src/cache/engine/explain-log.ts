@@ -40,6 +40,20 @@ export function writeExplain(dir: string, crate: string, update: (r: ExplainReco
   }
 }
 
+/** Why a lookup missed, compared with the entry stored before it: the key parts that differ. */
+export function whyMissed(lookup: NonNullable<ExplainRecord["lookup"]>): string[] {
+  if (!lookup.against) return ["nothing of this crate was stored before: its first build with this cache"];
+  // A lookup that found no entry for its arguments never read the files of direct mode: compare
+  // the parts it has, so the answer names what changed (an argument, a dependency), not every file.
+  let before = lookup.against.parts;
+  if (!Object.keys(lookup.parts).some(isDirectPart))
+    before = Object.fromEntries(Object.entries(before).filter(([name]) => !isDirectPart(name)));
+  const diff = diffParts(lookup.parts, before);
+  return diff.length > 0 ? diff : ["(same key parts: the entry was evicted or damaged)"];
+}
+
+const isDirectPart = (name: string) => name.startsWith("file:") || name.startsWith("env-dep:");
+
 /** Key parts that differ between two lookups, as human lines. */
 export function diffParts(now: KeyParts, before: KeyParts): string[] {
   const lines: string[] = [];

@@ -8,19 +8,22 @@ export interface Captured {
   stderr: Uint8Array;
 }
 
-/** All stdio inherited (and cargo's jobserver descriptors passed on). */
-export async function runPlain(argv: string[]): Promise<number> {
+/** All stdio inherited (in `env` when given, else galley's own environment) (and cargo's jobserver descriptors passed on). */
+export async function runPlain(argv: string[], env?: Record<string, string | undefined>): Promise<number> {
   const stdio = stdioWithJobserver(process.env, ["inherit", "inherit", "inherit"]);
   // biome-ignore lint/suspicious/noExplicitAny: Bun's stdio tuple type does not admit raw fds past index 2
-  const proc = Bun.spawn(argv, { stdio: stdio as any });
+  const proc = Bun.spawn(argv, { stdio: stdio as any, ...(env ? { env } : {}) });
   return await proc.exited;
 }
 
 /** Output streamed through as it comes (cargo's pipelining waits for rustc's metadata notice) and kept. */
-export async function runCapturing(argv: string[]): Promise<Captured> {
+export async function runCapturing(
+  argv: string[],
+  env?: Record<string, string | undefined>,
+): Promise<Captured> {
   const stdio = stdioWithJobserver(process.env, ["inherit", "pipe", "pipe"]);
   // biome-ignore lint/suspicious/noExplicitAny: Bun's stdio tuple type does not admit raw fds past index 2
-  const proc = Bun.spawn(argv, { stdio: stdio as any });
+  const proc = Bun.spawn(argv, { stdio: stdio as any, ...(env ? { env } : {}) });
   const pump = async (stream: ReadableStream<Uint8Array>, fd: number) => {
     const chunks: Uint8Array[] = [];
     for await (const chunk of stream) {

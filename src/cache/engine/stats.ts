@@ -2,8 +2,9 @@
  * Cache statistics: every wrapper process appends one line (O_APPEND keeps concurrent lines whole);
  * `galley stats` adds them up. No daemon holds counters in memory.
  */
-import { appendFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { journalEvent } from "./journal.ts";
 
 export type Outcome = "hit" | "miss" | "passthrough" | "error";
 
@@ -21,6 +22,18 @@ export interface StatEvent {
   /** The wrapper's own time from start to exit. */
   wrapperMs?: number;
   corrupt?: number;
+  /** A failed compile started by a build script: a feature probe, failing on purpose. */
+  probe?: boolean;
+  /** Misses: what the lookup found, then the key parts that changed (as `galley explain` says). */
+  why?: string[];
+  /** With a shared store: which tier served the records of this lookup. */
+  tier?: "local" | "remote";
+  /** Records from the shared store refused as unsafe / for their signature. */
+  rejected?: number;
+  unsigned?: number;
+  /** Failed requests to the shared store, and whether it was left alone after another's failure. */
+  remoteErrors?: number;
+  storeSkipped?: boolean;
 }
 
 export interface StatsSummary {
@@ -29,11 +42,20 @@ export interface StatsSummary {
   misses: number;
   /** Lookups that missed and whose compile failed (build-script probes fail on purpose): not stored. */
   compileFailures: number;
+  /** Failed compiles by crate: build-script probes (expected) and the others. */
+  failedProbes: Record<string, number>;
+  failedOther: Record<string, number>;
   passthroughs: number;
   passthroughReasons: Record<string, number>;
   errors: number;
   errorReasons: Record<string, number>;
   corruptEntries: number;
+  /** Hits served by the local store / fetched from the shared one. */
+  localHits: number;
+  remoteHits: number;
+  rejectedRecords: number;
+  unsignedRecords: number;
+  remoteErrors: number;
   compileMsSaved: number;
   bytesRead: number;
   bytesWritten: number;
@@ -41,6 +63,7 @@ export interface StatsSummary {
 }
 
 const statsFile = (dir: string) => join(dir, "v1", "stats.log");
+const zeroedFile = (dir: string) => join(dir, "v1", "stats.zeroed");
 
 export function recordStat(dir: string, event: StatEvent): void {
   try {
@@ -49,6 +72,7 @@ export function recordStat(dir: string, event: StatEvent): void {
   } catch {
     // statistics never fail a build
   }
+  journalEvent(dir, event);
 }
 
 /** Every recorded event, oldest first (a torn line from a writer that died is skipped). */
@@ -74,11 +98,18 @@ export function readStats(dir: string): StatsSummary {
     hits: 0,
     misses: 0,
     compileFailures: 0,
+    failedProbes: {},
+    failedOther: {},
     passthroughs: 0,
     passthroughReasons: {},
     errors: 0,
     errorReasons: {},
     corruptEntries: 0,
+    localHits: 0,
+    remoteHits: 0,
+    rejectedRecords: 0,
+    unsignedRecords: 0,
+    remoteErrors: 0,
     compileMsSaved: 0,
     bytesRead: 0,
     bytesWritten: 0,
@@ -89,13 +120,22 @@ export function readStats(dir: string): StatsSummary {
     s.bytesRead += e.bytesRead ?? 0;
     s.bytesWritten += e.bytesWritten ?? 0;
     s.corruptEntries += e.corrupt ?? 0;
+    s.rejectedRecords += e.rejected ?? 0;
+    s.unsignedRecords += e.unsigned ?? 0;
+    s.remoteErrors += e.remoteErrors ?? 0;
     if (e.outcome === "hit") {
       s.hits++;
+      if (e.tier === "remote") s.remoteHits++;
+      else s.localHits++;
       s.compileMsSaved += Math.max(0, (e.compileMs ?? 0) - (e.restoreMs ?? 0));
       if (e.wrapperMs !== undefined) hitTimes.push(e.wrapperMs);
     } else if (e.outcome === "miss") {
-      if (e.reason === "compile failed") s.compileFailures++;
-      else s.misses++;
+      if (e.reason === "compile failed") {
+        s.compileFailures++;
+        const byCrate = e.probe ? s.failedProbes : s.failedOther;
+        const crate = e.crate ?? "?";
+        byCrate[crate] = (byCrate[crate] ?? 0) + 1;
+      } else s.misses++;
     } else if (e.outcome === "passthrough") {
       s.passthroughs++;
       const r = e.reason ?? "unknown";
@@ -113,4 +153,19 @@ export function readStats(dir: string): StatsSummary {
 
 export function zeroStats(dir: string): void {
   rmSync(statsFile(dir), { force: true });
+  try {
+    // Builds journaled from now on are the ones `galley stats --summary` sums up.
+    mkdirSync(join(dir, "v1"), { recursive: true });
+    writeFileSync(zeroedFile(dir), `${Date.now()}\n`);
+  } catch {}
+}
+
+/** When the statistics were last zeroed (ms since the epoch), if ever. */
+export function zeroedAt(dir: string): number | undefined {
+  try {
+    const at = Number(readFileSync(zeroedFile(dir), "utf8"));
+    return Number.isFinite(at) ? at : undefined;
+  } catch {
+    return undefined;
+  }
 }

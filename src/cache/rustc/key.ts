@@ -11,8 +11,10 @@ import { join, resolve } from "node:path";
 import { sha256Hex } from "../engine/digest.ts";
 import type { FileDigests } from "../engine/file-digest.ts";
 import type { KeyParts } from "../engine/key.ts";
+import { tokenize } from "../engine/path-tokens.ts";
 import { binaryIdentity, rustcIdentity } from "../engine/tool-identity.ts";
 import { isLinked, type RustcInvocation } from "./args.ts";
+import type { PathPolicy } from "./paths.ts";
 
 /** Cargo's variables that can reach the compiled code (env!, option_env!, build scripts' cfgs). */
 const CARGO_ENV_ALLOW = [
@@ -29,6 +31,14 @@ const CARGO_ENV_ALLOW = [
   /^OUT_DIR$/,
   /^RUSTC_BOOTSTRAP$/,
 ];
+/** Cargo's variables that hold a path: tokens where the path policy says so. */
+const PATH_VALUED = new Set([
+  "OUT_DIR",
+  "CARGO_TARGET_TMPDIR",
+  "CARGO_MANIFEST_DIR",
+  "CARGO_MANIFEST_PATH",
+  "CARGO_RUSTC_CURRENT_DIR",
+]);
 /** Variables the system linker reads. */
 const LINKER_ENV = ["LIBRARY_PATH", "LD_RUN_PATH"];
 
@@ -40,17 +50,20 @@ export interface KeyContext {
   cacheDir: string | undefined;
   salt: string;
   digests: FileDigests;
+  paths: PathPolicy;
 }
 
 export function basePartsOf(ctx: KeyContext): KeyParts {
-  const { inv, env } = ctx;
+  const { inv, env, paths } = ctx;
+  const tok = (v: string) => tokenize(v, paths.keyTokens);
   const parts: KeyParts = {
     format: "galley-rustc-v1",
     salt: ctx.salt,
     rustc: rustcIdentity(ctx.rustc, ctx.cacheDir, env),
-    args: sha256Hex(JSON.stringify(inv.keyArgs)),
-    cwd: ctx.cwd,
+    args: sha256Hex(JSON.stringify(inv.keyArgs.map(tok))),
+    cwd: tok(ctx.cwd),
   };
+  if (paths.extraArgs.length > 0) parts.portable = paths.keyTokens.map((t) => t.token).join(",");
   for (const ext of inv.externs) {
     if (!ext.path) continue;
     parts[`extern:${ext.name}:${basename(ext.path)}`] =
@@ -59,7 +72,9 @@ export function basePartsOf(ctx: KeyContext): KeyParts {
   if (inv.target?.endsWith(".json"))
     parts.targetSpec = ctx.digests.digest(resolve(ctx.cwd, inv.target)) ?? "missing";
   for (const [name, value] of Object.entries(env)) {
-    if (value !== undefined && CARGO_ENV_ALLOW.some((re) => re.test(name))) parts[`env:${name}`] = value;
+    if (value === undefined || !CARGO_ENV_ALLOW.some((re) => re.test(name))) continue;
+    const raw = !PATH_VALUED.has(name) || (name === "OUT_DIR" && paths.rawOutDir);
+    parts[`env:${name}`] = raw ? value : tok(value);
   }
   for (const lib of inv.libs) {
     const file = findNativeLib(lib, inv, ctx.cwd);

@@ -4,19 +4,25 @@
  */
 import { readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { isCompiled } from "../../cli/persona.ts";
 import { debug, isDebug } from "../../util/term.ts";
+import { installLauncher, isBuildScriptCompile } from "../build-script/launcher.ts";
 import { ActionCache, type ActionSpec, type OutputFile } from "../engine/action-cache.ts";
 import { maybeStartGc } from "../engine/auto-gc.ts";
+import { cacheStore, noteStoreReport } from "../engine/cache-store.ts";
 import { cacheConfig } from "../engine/config.ts";
 import { compileMiss, failOpen, storeFailed } from "../engine/fail-open.ts";
 import { FileDigests } from "../engine/file-digest.ts";
+import { describeUnit } from "../engine/journal.ts";
 import { noticeOnce } from "../engine/notice.ts";
 import { runPlain } from "../engine/run-compiler.ts";
 import { recordStat, type StatEvent } from "../engine/stats.ts";
-import { DiskStore } from "../store/disk.ts";
+import { newReport } from "../store/report.ts";
 import { expectedOutputs, parseRustcArgs, type RustcInvocation } from "./args.ts";
 import { parseDepInfo } from "./dep-info.ts";
 import { basePartsOf } from "./key.ts";
+import { type PathPolicy, pathPolicyOf } from "./paths.ts";
+import { rustcUnit } from "./unit.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -37,17 +43,22 @@ export async function runRustcWrapper(rustc: string, args: string[]): Promise<nu
     return await runPlain([rustc, ...args]);
   }
   const label = inv.crateName ?? "?";
+  describeUnit(rustcUnit(inv, env));
   if (inv.uncacheable) {
+    const code = await runPlain([rustc, ...args]);
     recordStat(dir, { outcome: "passthrough", reason: inv.uncacheable, crate: label });
-    return await runPlain([rustc, ...args]);
+    return code;
   }
 
   const event: StatEvent = { outcome: "miss", crate: label };
   const digests = new FileDigests(dir);
-  const cache = new ActionCache(new DiskStore(dir), dir, digests, cwd, env, event);
+  const report = newReport();
+  const cache = new ActionCache(await cacheStore(dir, env, report), dir, digests, cwd, env, event);
   let spec: ActionSpec | undefined;
+  let paths: PathPolicy = { keyTokens: [], fileTokens: [], extraArgs: [], rawOutDir: true };
   try {
-    spec = specOf(inv, rustc, cwd, env, dir, digests);
+    paths = pathPolicyOf(inv, cwd, env);
+    spec = specOf(inv, rustc, cwd, env, dir, digests, paths);
     const keyed = performance.now();
     const outcome = await cache.lookup(spec);
     // Built only when asked for: this runs once per crate.
@@ -58,7 +69,9 @@ export async function runRustcWrapper(rustc: string, args: string[]): Promise<nu
     }
     if (outcome === "hit") {
       event.outcome = "hit";
+      launchThroughGalley(inv, cwd, env);
       event.wrapperMs = performance.now() - started;
+      noteStoreReport(event, report);
       recordStat(dir, event);
       return 0;
     }
@@ -66,7 +79,8 @@ export async function runRustcWrapper(rustc: string, args: string[]): Promise<nu
     return await failOpen(dir, err, [rustc, ...args], event);
   }
 
-  const compiled = await compileMiss([rustc, ...args], dir, event);
+  noteStoreReport(event, report);
+  const compiled = await compileMiss([rustc, ...args, ...paths.extraArgs], dir, event);
   if (compiled.code !== 0) return compiled.code;
   try {
     event.reason = await save(cache, spec, inv, cwd, compiled);
@@ -74,8 +88,17 @@ export async function runRustcWrapper(rustc: string, args: string[]): Promise<nu
   } catch (err) {
     storeFailed(dir, err, event);
   }
+  noteStoreReport(event, report);
+  launchThroughGalley(inv, cwd, env);
   recordStat(dir, event);
   return 0;
+}
+
+/** A build script galley compiled runs through galley: its run is cached, and so is its C. */
+function launchThroughGalley(inv: RustcInvocation, cwd: string, env: Env): void {
+  if (!isBuildScriptCompile(inv) || env.GALLEY_BUILD_SCRIPTS === "0" || !isCompiled()) return;
+  const name = expectedOutputs(inv).find((n) => !n.endsWith(".d"));
+  if (name) installLauncher(resolve(cwd, inv.outDir!), name, process.execPath);
 }
 
 const OUT_DIR_TOKEN = "@@GALLEY_OUT_DIR@@";
@@ -87,17 +110,23 @@ function specOf(
   env: Env,
   dir: string,
   digests: FileDigests,
+  paths: PathPolicy,
 ): ActionSpec {
-  const base = basePartsOf({ rustc, inv, cwd, env, cacheDir: dir, salt: env.GALLEY_SALT ?? "", digests });
+  const salt = env.GALLEY_SALT ?? "";
+  const base = basePartsOf({ rustc, inv, cwd, env, cacheDir: dir, salt, digests, paths });
   const outDir = resolve(cwd, inv.outDir!);
   return {
     label: inv.crateName!,
     base,
     root: outDir,
     // The output directory is not in the key (a fresh target dir hits); its path in dep-info and
-    // in the artifact notices is rewritten on restore.
-    relocation: { token: OUT_DIR_TOKEN, spellings: [outDir, inv.outDir!], restoreAs: inv.outDir! },
+    // in the artifact notices is rewritten on restore, and so are portable mode's paths.
+    relocations: [
+      { token: OUT_DIR_TOKEN, spellings: [outDir, inv.outDir!], restoreAs: inv.outDir! },
+      ...paths.fileTokens.map((t) => ({ token: t.token, spellings: [t.path], restoreAs: t.path })),
+    ],
     isText: (name) => name.endsWith(".d"),
+    pathTokens: paths.fileTokens,
   };
 }
 

@@ -3,12 +3,12 @@
  * its binaries, the Rust version it wants, and whether TLS is in its dependency graph.
  */
 import { readFileSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { parse } from "smol-toml";
 import { isFile } from "../../cargo/paths.ts";
 import { discoverTargets } from "../../cargo/targets.ts";
 import { asString, asTable, isTable } from "../../cargo/toml.ts";
-import { findManifest, findWorkspaceRoot, loadWorkspace } from "../../cargo/workspace.ts";
+import { findManifest, findWorkspaceRoot, loadWorkspace, type Workspace } from "../../cargo/workspace.ts";
 
 export interface ProjectFacts {
   root: string;
@@ -18,6 +18,8 @@ export interface ProjectFacts {
   /** Packages in Cargo.lock that talk TLS and read the system's CA certificates. */
   tlsCrates: string[];
   hasLockfile: boolean;
+  /** Absolute directories of the local packages outside the project (path dependencies, patches). */
+  outside: string[];
 }
 
 /** Crates whose TLS reads the system trust store (webpki-roots bundles its own roots). */
@@ -59,7 +61,13 @@ export function projectFacts(start: string, localRustc: () => string | undefined
     ),
     tlsCrates: SYSTEM_TRUST_CRATES.filter((c) => names.has(c)),
     hasLockfile: lock !== "",
+    outside: outsidePackages(ws),
   };
+}
+
+/** Absolute directories of a workspace's local packages that lie outside its root. */
+export function outsidePackages(ws: Workspace): string[] {
+  return ws.packages.filter((p) => p.dir.startsWith("../")).map((p) => resolve(ws.root, p.dir));
 }
 
 /** rust-toolchain(.toml), else the highest `rust-version`, else the local toolchain. */

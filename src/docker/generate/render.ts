@@ -17,6 +17,20 @@ export interface DockerfilePlan {
   galley: GalleySource;
   /** Copy the builder's CA bundle into the runtime (TLS is in the dependency graph). */
   caCerts: boolean;
+  context: ContextLayout;
+}
+
+/** Where the build context is and what the build copies from it. */
+export interface ContextLayout {
+  /** The build context, relative to the Dockerfile's directory ("." when it is the project). */
+  dir: string;
+  /** The project's directory inside the context ("." when the context is the project). */
+  project: string;
+  /**
+   * The directories the build copies, relative to the context, each to the same place below /app:
+   * ["."] for the project itself, else the project and the local packages outside it.
+   */
+  copies: string[];
 }
 
 /** The first line of every file galley writes; without it, galley will not overwrite the file. */
@@ -30,26 +44,53 @@ const RUNTIME_IMAGES: Record<Runtime, string> = {
   alpine: "alpine:3.20",
 };
 
-export const CONTEXT_EXECUTABLE = ".galley/galley";
+/** Where `--write` puts galley's executable in the project, the directory a build context names. */
+export const GALLEY_DIR = ".galley";
+/** The BuildKit named context (and the Dockerfile's fallback stage) that brings galley in. */
+export const GALLEY_CONTEXT = "galley";
 const GALLEY_CACHE = "/var/cache/galley";
+const APP = "/app";
 
 export function isMusl(runtime: Runtime): boolean {
   return runtime === "scratch" || runtime === "alpine";
 }
 
+/** The `docker build` command line; paths as seen from where it runs. */
+export function dockerBuildLine(paths: {
+  /** The Dockerfile; left out when it is the context's own `Dockerfile`. */
+  dockerfile: string | undefined;
+  context: string;
+  /** The directory of the `galley` named context, when the Dockerfile takes galley from one. */
+  galleyContext: string | undefined;
+  tag: string;
+}): string {
+  const words = ["docker", "build"];
+  if (paths.dockerfile !== undefined) words.push("-f", paths.dockerfile);
+  if (paths.galleyContext !== undefined)
+    words.push("--build-context", `${GALLEY_CONTEXT}=${paths.galleyContext}`);
+  words.push("-t", paths.tag, paths.context);
+  return words.map(shellWord).join(" ");
+}
+
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/** The build line as run from the Dockerfile's own directory. */
+function headerBuildLine(plan: DockerfilePlan): string {
+  return dockerBuildLine({
+    dockerfile: plan.context.dir === "." ? undefined : "Dockerfile",
+    context: plan.context.dir,
+    galleyContext: plan.galley.kind === "context" ? GALLEY_DIR : undefined,
+    tag: plan.bin,
+  });
+}
+
 export function renderDockerfile(plan: DockerfilePlan): string {
-  const musl = isMusl(plan.runtime);
-  const mounts = [
-    `--mount=type=cache,id=cargo-registry-\${TARGETARCH},target=/usr/local/cargo/registry,sharing=locked`,
-    `--mount=type=cache,id=cargo-git-\${TARGETARCH},target=/usr/local/cargo/git,sharing=locked`,
-    // galley's store is safe to share between concurrent builds (atomic writes, verified reads).
-    `--mount=type=cache,id=galley-\${TARGETARCH},target=${GALLEY_CACHE},sharing=shared`,
-  ];
-  const run = (command: string) => `RUN ${mounts.join(" \\\n    ")} \\\n    ${command}`;
-  const target = musl ? ' --target "$(uname -m)-unknown-linux-musl"' : "";
-  const outDir = musl ? 'target/"$(uname -m)-unknown-linux-musl"/release' : "target/release";
   const lines = [
     MARKER,
+    `# Build context: ${plan.context.dir}`,
+    `# Build from this directory: ${headerBuildLine(plan)}`,
     "# Stages: a planner that writes the dependency recipe (galley prepare), a builder that cooks the",
     "# dependencies in their own layer and then builds the real sources with galley as the compiler",
     "# cache, and a small runtime that runs as a non-root user. Re-run `galley dockerfile --write` to",
@@ -58,13 +99,48 @@ export function renderDockerfile(plan: DockerfilePlan): string {
     "",
     `ARG RUST_VERSION=${plan.rustVersion}`,
     "",
-    // Bookworm (glibc 2.36) builds binaries that run on every glibc runtime offered here: the plain
-    // rust:X tag follows Debian's newest release, whose glibc the runtimes may not have.
-    `FROM rust:\${RUST_VERSION}-bookworm AS chef`,
+    ...galleyStage(plan.galley),
+    ...chefStage(plan),
+    "",
+    ...plannerStage(plan),
+    "",
+    ...builderStage(plan),
+    "",
+    ...runtimeStage(plan),
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+/** The builder's image (bookworm: its glibc 2.36 runs on every glibc runtime offered here). */
+const RUST_IMAGE = `rust:\${RUST_VERSION}-bookworm`;
+
+/**
+ * With `--galley-from context`, galley's executable comes from the named context `galley`
+ * (`--build-context galley=.galley`), so it is in no layer of the application's `COPY . .`. A stage
+ * of that name is the fallback: without the named context the build stops and says what to add.
+ */
+function galleyStage(source: GalleySource): string[] {
+  if (source.kind !== "context") return [];
+  const message =
+    `error: galley's executable comes from a build context named ${GALLEY_CONTEXT}: ` +
+    `run galley dockerfile --write (it puts galley in ${GALLEY_DIR}/) and build with ` +
+    `--build-context ${GALLEY_CONTEXT}=${GALLEY_DIR} (the path from where you run docker build)`;
+  return [
+    `# Replaced by --build-context ${GALLEY_CONTEXT}=${GALLEY_DIR}; without it the build stops here.`,
+    `FROM ${RUST_IMAGE} AS ${GALLEY_CONTEXT}`,
+    `RUN echo "${message}" >&2 && exit 1`,
+    "",
+  ];
+}
+
+function chefStage(plan: DockerfilePlan): string[] {
+  // The plain rust:X tag follows Debian's newest release, whose glibc the runtimes may not have.
+  return [
+    `FROM ${RUST_IMAGE} AS chef`,
     galleyInstall(plan.galley),
     "# Also as sccache: cc-rs then sends the C/C++ compiles of build scripts to galley's cache too.",
     "RUN galley shims install /usr/local/bin",
-    ...(musl
+    ...(isMusl(plan.runtime)
       ? [
           "# A static musl binary: the target, and musl-gcc for C compiled by build scripts.",
           'RUN rustup target add "$(uname -m)-unknown-linux-musl" \\',
@@ -72,34 +148,65 @@ export function renderDockerfile(plan: DockerfilePlan): string {
           " && rm -rf /var/lib/apt/lists/*",
         ]
       : []),
-    "WORKDIR /app",
-    "",
+    `WORKDIR ${workdir(plan.context)}`,
+  ];
+}
+
+function plannerStage(plan: DockerfilePlan): string[] {
+  return [
     "FROM chef AS planner",
-    "COPY . .",
+    ...copySources(plan.context),
     `RUN galley prepare --recipe-path recipe.json --bin ${plan.bin}`,
-    "",
+  ];
+}
+
+function builderStage(plan: DockerfilePlan): string[] {
+  const musl = isMusl(plan.runtime);
+  const target = musl ? ' --target "$(uname -m)-unknown-linux-musl"' : "";
+  const outDir = musl ? 'target/"$(uname -m)-unknown-linux-musl"/release' : "target/release";
+  return [
     "FROM chef AS builder",
     "ARG TARGETARCH",
     "ENV RUSTC_WRAPPER=/usr/local/bin/sccache \\",
     `    GALLEY_DIR=${GALLEY_CACHE} \\`,
     "    CARGO_INCREMENTAL=0",
-    "COPY --from=planner /app/recipe.json recipe.json",
-    run(`galley cook --release --locked${target} --bin ${plan.bin} --recipe-path recipe.json`),
-    "COPY . .",
+    `COPY --from=planner ${workdir(plan.context)}/recipe.json recipe.json`,
+    cachedRun(`galley cook --release --locked${target} --bin ${plan.bin} --recipe-path recipe.json`),
+    ...copySources(plan.context),
     // The binary leaves target/ in this RUN, so it is in the layer whatever mounts a user adds.
-    run(
-      `cargo build --release --locked${target} --bin ${plan.bin} \\\n && install -D -m 0755 ${outDir}/${plan.bin} /out/${plan.bin}`,
+    // The last line of the step's log says what the cache did (a summary never fails the build).
+    cachedRun(
+      `cargo build --release --locked${target} --bin ${plan.bin} \\\n && install -D -m 0755 ${outDir}/${plan.bin} /out/${plan.bin} \\\n && (galley stats --oneline || true)`,
     ),
-    "",
-    ...runtimeStage(plan),
   ];
-  return `${lines.join("\n")}\n`;
+}
+
+/** A RUN with the cargo registry and git directories and galley's store on cache mounts. */
+function cachedRun(command: string): string {
+  const mounts = [
+    `--mount=type=cache,id=cargo-registry-\${TARGETARCH},target=/usr/local/cargo/registry,sharing=locked`,
+    `--mount=type=cache,id=cargo-git-\${TARGETARCH},target=/usr/local/cargo/git,sharing=locked`,
+    // galley's store is safe to share between concurrent builds (atomic writes, verified reads).
+    `--mount=type=cache,id=galley-\${TARGETARCH},target=${GALLEY_CACHE},sharing=shared`,
+  ];
+  return `RUN ${mounts.join(" \\\n    ")} \\\n    ${command}`;
+}
+
+/** The project's directory in the image: its place in the context, below /app. */
+function workdir(layout: ContextLayout): string {
+  return layout.project === "." ? APP : `${APP}/${layout.project}`;
+}
+
+/** The whole context, or each needed directory to its own place (the project's layout kept). */
+function copySources(layout: ContextLayout): string[] {
+  if (layout.copies.length === 1 && layout.copies[0] === ".") return ["COPY . ."];
+  return layout.copies.map((dir) => `COPY ${dir}/ ${APP}/${dir}/`);
 }
 
 function galleyInstall(source: GalleySource): string {
   switch (source.kind) {
     case "context":
-      return `COPY --chmod=0755 ${CONTEXT_EXECUTABLE} /usr/local/bin/galley`;
+      return `COPY --from=${GALLEY_CONTEXT} --chmod=0755 galley /usr/local/bin/galley`;
     case "image":
       return `COPY --from=${source.ref} /usr/local/bin/galley /usr/local/bin/galley`;
     case "url":
@@ -144,21 +251,47 @@ function runtimeStage(plan: DockerfilePlan): string[] {
   }
 }
 
-export function renderDockerignore(): string {
+/** Local state that never belongs in a build context: it busts `COPY` layers and weighs. */
+const LOCAL_STATE = [
+  "target/",
+  ".git/",
+  ".github/",
+  ".idea/",
+  ".vscode/",
+  "*.swp",
+  "*.rs.bk",
+  "node_modules/",
+];
+
+/**
+ * The ignore file for the build context: `.dockerignore` when the context is the project, else the
+ * Dockerfile's own `Dockerfile.dockerignore` (BuildKit reads it instead of the context's), which
+ * sends only the directories the build copies.
+ */
+export function renderDockerignore(layout: ContextLayout): string {
+  const inProject = (path: string) => (layout.project === "." ? path : `${layout.project}/${path}`);
+  const only =
+    layout.project === "."
+      ? []
+      : [
+          `# For the build context ${layout.dir} (from the Dockerfile's directory): only what the build copies.`,
+          "*",
+          ...layout.copies.map((dir) => `!${dir}`),
+        ];
   return [
     MARKER,
-    "# Build outputs and local state never belong in the context: they bust `COPY . .` layers.",
-    "target/",
-    "**/target/",
-    ".git/",
-    ".github/",
-    ".idea/",
-    ".vscode/",
-    "*.swp",
-    "**/*.rs.bk",
-    "node_modules/",
-    "Dockerfile",
-    ".dockerignore",
+    ...only,
+    "# Build outputs and local state never belong in the context: they bust `COPY` layers.",
+    ...LOCAL_STATE.map((p) => `**/${p}`),
+    `# galley's executable reaches the build through --build-context ${GALLEY_CONTEXT}=${GALLEY_DIR}, not COPY.`,
+    inProject(`${GALLEY_DIR}/`),
+    inProject("Dockerfile"),
+    inProject(dockerignoreName(layout)),
     "",
   ].join("\n");
+}
+
+/** The ignore file's name, beside the Dockerfile. */
+export function dockerignoreName(layout: ContextLayout): string {
+  return layout.project === "." ? ".dockerignore" : "Dockerfile.dockerignore";
 }

@@ -156,10 +156,15 @@ cargo-locked = "warning"   # a rule's name works as well as its id
 
 GL101 (git dependencies in Cargo.lock), GL105, GL111/GL112 (\`crt-static\` in .cargo/config.toml) and
 GL114 (.dockerignore) look at the build context. It is \`--context DIR\` when given; otherwise the
-nearest directory, from the Dockerfile's own upwards, with a Cargo.lock (else with a Cargo.toml).
-When there is none, or with \`--no-context\` or standard input, those checks are skipped rather than
-guessed. A \`<Dockerfile>.dockerignore\` beside the Dockerfile takes precedence over the context's
-\`.dockerignore\`, as in BuildKit.
+directory a leading \`# Build context: DIR\` comment names (relative to the Dockerfile; \`galley
+dockerfile\` writes one), else the nearest directory, from the Dockerfile's own upwards, with a
+Cargo.lock (else with a Cargo.toml). When there is none, or with \`--no-context\` or standard input,
+those checks are skipped rather than guessed. A \`<Dockerfile>.dockerignore\` beside the Dockerfile
+takes precedence over the context's \`.dockerignore\`, as in BuildKit.
+
+GL117 (path dependencies outside the context) also reads the Cargo project the Dockerfile builds:
+\`--project DIR\` when given, else that nearest directory with a Cargo.lock (or Cargo.toml). A
+project galley cannot read turns the check off with a warning (with \`--project\`, it is an error).
 
 ## Rules
 

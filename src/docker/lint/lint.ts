@@ -1,16 +1,21 @@
 /** Runs the rules over one Dockerfile: parse, check, apply `# galley-ignore=` comments and the config. */
 import { readFileSync, statSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
+import { isDir } from "../../cargo/paths.ts";
+import { findManifest, findWorkspaceRoot, loadWorkspace } from "../../cargo/workspace.ts";
+import { outsidePackages } from "../generate/project.ts";
 import { type Inst, parseDockerfile } from "../parse.ts";
 import type { LintConfig } from "./config.ts";
 import { Facts } from "./facts.ts";
 import { findRule, RULES } from "./registry.ts";
-import type { BuildContext, Finding, LintContext } from "./types.ts";
+import type { BuildContext, Finding, LintContext, LintProject } from "./types.ts";
 
 export interface LintOptions {
   /** The name findings carry (the path as given, or "<stdin>"). */
   file: string;
   context: BuildContext | undefined;
+  /** The Cargo project the Dockerfile builds, for the rules that need it. */
+  project?: LintProject;
   config: LintConfig;
 }
 
@@ -23,7 +28,12 @@ export interface LintResult {
 /** Lints a Dockerfile's text. Throws DockerfileSyntaxError where BuildKit would refuse the file. */
 export function lintText(text: string, options: LintOptions): LintResult {
   const file = parseDockerfile(text);
-  const ctx: LintContext = { file, facts: new Facts(file), context: options.context };
+  const ctx: LintContext = {
+    file,
+    facts: new Facts(file),
+    context: options.context,
+    project: options.project,
+  };
   const notes: string[] = [];
   const ignores = ignoreComments(file.lines, file.instructions, options.file, notes);
   const findings: Finding[] = [];
@@ -113,6 +123,30 @@ export function openContext(dir: string, dockerfile?: string): BuildContext {
     if (text !== undefined) dockerignore = { path: join(dir, ".dockerignore"), text };
   }
   return { dir, read, dockerignore };
+}
+
+/**
+ * The Cargo project at `dir` (a directory inside it or a Cargo.toml): its root and the local packages
+ * outside it. A project galley cannot read is an error the caller reports.
+ */
+export function openProject(dir: string): LintProject {
+  const ws = loadWorkspace(findWorkspaceRoot(findManifest(dir)));
+  return { root: ws.root, outside: outsidePackages(ws) };
+}
+
+/**
+ * The build context a Dockerfile names in a leading comment, `# Build context: DIR` (relative to the
+ * Dockerfile's directory; `galley dockerfile` writes one), when that directory exists.
+ */
+export function declaredContext(text: string, dockerfile: string): string | undefined {
+  for (const line of text.split(/\r?\n/)) {
+    if (!line.startsWith("#")) break;
+    const m = /^#\s*Build context:\s*(\S.*?)\s*$/.exec(line);
+    if (!m) continue;
+    const dir = resolve(dirname(dockerfile), m[1]!);
+    return isDir(dir) ? dir : undefined;
+  }
+  return undefined;
 }
 
 /**

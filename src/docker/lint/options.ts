@@ -2,7 +2,7 @@
 import type { OptionTable } from "../../cli/args.ts";
 
 export const USAGE =
-  "galley lint [FILE...] [--format text|json|sarif|github] [--fail-on error|warning|info] [--config PATH] [--context DIR | --no-context]\n       galley lint --explain ID | --list";
+  "galley lint [FILE...] [--format text|json|sarif|github] [--fail-on error|warning|info] [--config PATH] [--context DIR | --no-context] [--project DIR]\n       galley lint --explain ID | --list";
 
 export const SUMMARY = "Find the mistakes that make Rust Docker builds slow, fragile or unsafe";
 
@@ -21,9 +21,15 @@ export const LINT_OPTIONS = {
   context: {
     kind: "string",
     value: "DIR",
-    description: "Build context, for the .dockerignore and Cargo.lock checks (default: guessed)",
+    description:
+      "Build context, for the .dockerignore and Cargo.lock checks (default: the Dockerfile's `# Build context:` line, else guessed)",
   },
   "no-context": { kind: "boolean", description: "Skip the checks that need the build context" },
+  project: {
+    kind: "string",
+    value: "DIR",
+    description: "The Cargo project the Dockerfile builds (default: the nearest one above the Dockerfile)",
+  },
   explain: { kind: "string", value: "ID", description: "Explain a rule: what, why, how to fix, an example" },
   list: { kind: "boolean", description: "List the rules" },
 } as const satisfies OptionTable;

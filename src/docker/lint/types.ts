@@ -50,8 +50,17 @@ export interface BuildContext {
   dockerignore: { path: string; text: string } | undefined;
 }
 
+/** The Cargo project the Dockerfile builds, when lint knows it. */
+export interface LintProject {
+  /** Absolute directory of the workspace root. */
+  root: string;
+  /** Absolute directories of its local packages outside the root (path dependencies, patches). */
+  outside: string[];
+}
+
 export interface LintContext {
   file: ParsedDockerfile;
   facts: Facts;
   context: BuildContext | undefined;
+  project: LintProject | undefined;
 }

@@ -1,7 +1,7 @@
 /** Linting snippets in memory, for the rule tests. */
 import { DEFAULT_CONFIG, type LintConfig } from "../../../src/docker/lint/config.ts";
 import { lintText } from "../../../src/docker/lint/lint.ts";
-import type { BuildContext, Finding } from "../../../src/docker/lint/types.ts";
+import type { BuildContext, Finding, LintProject } from "../../../src/docker/lint/types.ts";
 
 /** A build context held in memory: { "Cargo.lock": "...", ".dockerignore": "target/" }. */
 export function memoryContext(files: Record<string, string>, dir = "/ctx"): BuildContext {
@@ -15,6 +15,8 @@ export function memoryContext(files: Record<string, string>, dir = "/ctx"): Buil
 
 export interface LintOpts {
   context?: Record<string, string>;
+  /** The Cargo project (absolute paths; the memory context's directory is /ctx). */
+  project?: LintProject;
   config?: LintConfig;
 }
 
@@ -22,6 +24,7 @@ export function lint(text: string, opts: LintOpts = {}): Finding[] {
   return lintText(text, {
     file: "Dockerfile",
     context: opts.context ? memoryContext(opts.context) : undefined,
+    project: opts.project,
     config: opts.config ?? DEFAULT_CONFIG,
   }).findings;
 }

@@ -1,6 +1,6 @@
 /**
- * The reference Dockerfile (Depot's Rust example, shared/reference/depot-rust.Dockerfile): exactly
- * its real problems, and nothing once they are fixed.
+ * The reference Dockerfile (Depot's Rust example, kept as test/fixtures/lint/depot-rust.Dockerfile):
+ * exactly its real problems, and nothing once they are fixed.
  */
 import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";

@@ -502,6 +502,50 @@ const CASES: Record<string, RuleCases> = {
       },
     ],
   },
+  GL117: {
+    bad: [
+      {
+        // The project is the context; its member's path dependency lies beside it.
+        text: df`
+          FROM rust:1.90 AS planner
+          WORKDIR /app
+          COPY . .
+          RUN galley prepare --recipe-path recipe.json
+        `,
+        opts: { context: { "Cargo.toml": "" }, project: { root: "/ctx", outside: ["/shared-lib"] } },
+        at: [[4, 5]],
+      },
+      {
+        // No planner: the build itself is where it fails.
+        text: df`
+          FROM rust:1.90
+          WORKDIR /app
+          COPY . .
+          RUN cargo build --release --locked
+        `,
+        opts: { context: {}, project: { root: "/ctx/ws", outside: ["/ctx/shared-lib", "/elsewhere/lib"] } },
+        at: [[4, 5]],
+      },
+    ],
+    good: [
+      {
+        // The context is the common directory: it holds the path dependency.
+        text: df`
+          FROM rust:1.90 AS planner
+          WORKDIR /app/ws
+          COPY ws/ /app/ws/
+          COPY shared-lib/ /app/shared-lib/
+          RUN galley prepare --recipe-path recipe.json
+        `,
+        opts: { context: {}, project: { root: "/ctx/ws", outside: ["/ctx/shared-lib"] } },
+      },
+      {
+        // Without the project (lint was not given it), nothing is known about its path dependencies.
+        text: "FROM rust:1.90\nWORKDIR /app\nCOPY . .\nRUN galley prepare --recipe-path recipe.json\n",
+        opts: { context: {} },
+      },
+    ],
+  },
   GL201: {
     bad: [
       { text: 'FROM debian:trixie-slim\nENTRYPOINT ["/app"]\n', at: [[1, 6]] },

@@ -1,0 +1,91 @@
+/**
+ * The local store in front of a shared one. Reads go local first, then to the shared store, and
+ * what the shared store had is kept locally (blobs at once, a record once all its blobs are local,
+ * so the local store never holds a record without its bytes). Writes go to both, blobs first.
+ */
+import type { StoreReport } from "./report.ts";
+import { type ActionResult, getBlobs, inlineBytes, putBlobs, type Store } from "./store.ts";
+
+export class TieredStore implements Store {
+  readonly name: string;
+  /** Records from the shared store waiting for their blobs before they are kept locally. */
+  private readonly pending = new Map<string, ActionResult>();
+
+  constructor(
+    readonly local: Store,
+    readonly remote: Store,
+    private readonly report: StoreReport,
+  ) {
+    this.name = `${local.name} + ${remote.name}`;
+  }
+
+  async getAction(key: string): Promise<ActionResult | undefined> {
+    const here = await this.local.getAction(key);
+    if (here) {
+      this.report.localRecords++;
+      return here;
+    }
+    const there = await this.remote.getAction(key);
+    if (!there) return undefined;
+    this.report.remoteRecords++;
+    const inline = new Map<string, Uint8Array>();
+    for (const out of there.outputs) {
+      const bytes = inlineBytes(out);
+      if (bytes) inline.set(out.digest, bytes);
+    }
+    await putBlobs(this.local, inline);
+    this.pending.set(key, there);
+    await this.keepWhole();
+    return there;
+  }
+
+  async putAction(key: string, result: ActionResult): Promise<void> {
+    await this.local.putAction(key, result);
+    await this.remote.putAction(key, result);
+  }
+
+  async getBlob(digest: string): Promise<Uint8Array | undefined> {
+    return (await this.getBlobs([digest])).get(digest);
+  }
+
+  async getBlobs(digests: string[]): Promise<Map<string, Uint8Array>> {
+    const found = await getBlobs(this.local, digests);
+    const missing = digests.filter((d) => !found.has(d));
+    if (missing.length === 0) return found;
+    const fetched = await getBlobs(this.remote, missing);
+    if (fetched.size > 0) {
+      await putBlobs(this.local, fetched);
+      for (const [d, b] of fetched) found.set(d, b);
+      await this.keepWhole();
+    }
+    return found;
+  }
+
+  async putBlob(digest: string, bytes: Uint8Array): Promise<void> {
+    await this.putBlobs(new Map([[digest, bytes]]));
+  }
+
+  async putBlobs(blobs: Map<string, Uint8Array>): Promise<void> {
+    await putBlobs(this.local, blobs);
+    await putBlobs(this.remote, blobs);
+  }
+
+  async hasBlob(digest: string): Promise<boolean> {
+    return (await this.local.hasBlob(digest)) || (await this.remote.hasBlob(digest));
+  }
+
+  cloneBlob(digest: string, dest: string): boolean {
+    return this.local.cloneBlob?.(digest, dest) ?? false;
+  }
+
+  /** Writes locally each pending record whose blobs are all local now. */
+  private async keepWhole(): Promise<void> {
+    for (const [key, result] of this.pending) {
+      const needed = [...result.outputs.map((o) => o.digest), result.stdout, result.stderr];
+      const have = await Promise.all(needed.map((d) => d === undefined || this.local.hasBlob(d)));
+      if (!have.every(Boolean)) continue;
+      this.pending.delete(key);
+      await this.local.putAction(key, result);
+    }
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * A shared store's records are untrusted input: anyone who can write there could try to make a
+ * build write outside its output directory, set odd file modes or hand over damaged bytes. A
+ * record that fails these checks is refused (counted, said once) and never written anywhere; a
+ * blob must match its digest, whatever the backend already checked.
+ */
+import { isDigest, sha256Hex } from "../engine/digest.ts";
+import { noticeOnce } from "../engine/notice.ts";
+import type { StoreReport } from "./report.ts";
+import { type ActionResult, CorruptEntry, getBlobs, isActionResult, putBlobs, type Store } from "./store.ts";
+
+/** No output of one rustc or cc run comes near this. */
+export const MAX_OUTPUT_BYTES = 4 * 2 ** 30;
+const MAX_OUTPUTS = 1000;
+const MAX_INLINE_CHARS = 1024 * 1024;
+
+export class UntrustedStore implements Store {
+  readonly name: string;
+
+  constructor(
+    private readonly inner: Store,
+    private readonly report: StoreReport,
+  ) {
+    this.name = inner.name;
+  }
+
+  async getAction(key: string): Promise<ActionResult | undefined> {
+    const result = await this.inner.getAction(key);
+    if (result === undefined) return undefined;
+    const problem = recordProblem(result);
+    if (problem) {
+      this.report.rejected++;
+      noticeOnce("rejected", `refused a record from ${this.name}: ${problem}`);
+      return undefined;
+    }
+    return result;
+  }
+
+  putAction(key: string, result: ActionResult): Promise<void> {
+    return this.inner.putAction(key, result);
+  }
+
+  async getBlob(digest: string): Promise<Uint8Array | undefined> {
+    return (await this.getBlobs([digest])).get(digest);
+  }
+
+  async getBlobs(digests: string[]): Promise<Map<string, Uint8Array>> {
+    let found: Map<string, Uint8Array>;
+    try {
+      found = await getBlobs(this.inner, digests);
+    } catch (err) {
+      if (err instanceof CorruptEntry) noticeOnce("damaged", `ignored a damaged blob in ${this.name}`);
+      throw err;
+    }
+    for (const [digest, bytes] of found) {
+      if (sha256Hex(bytes) !== digest) {
+        noticeOnce("damaged", `ignored a damaged blob in ${this.name}`);
+        throw new CorruptEntry(`blob ${digest} from ${this.name}`);
+      }
+    }
+    return found;
+  }
+
+  putBlob(digest: string, bytes: Uint8Array): Promise<void> {
+    return this.inner.putBlob(digest, bytes);
+  }
+
+  putBlobs(blobs: Map<string, Uint8Array>): Promise<void> {
+    return putBlobs(this.inner, blobs);
+  }
+
+  hasBlob(digest: string): Promise<boolean> {
+    return this.inner.hasBlob(digest);
+  }
+}
+
+/** Why a record must not be used, or undefined when it is sound. */
+export function recordProblem(value: unknown): string | undefined {
+  if (!isActionResult(value)) return "malformed fields";
+  if (value.outputs.length > MAX_OUTPUTS) return `${value.outputs.length} outputs`;
+  if (!Number.isFinite(value.compileMs) || value.compileMs < 0) return "malformed compile time";
+  for (const out of value.outputs) {
+    const p = out.path;
+    if (p === "" || p.startsWith("/") || p.includes("\\") || p.includes("\0"))
+      return `output path ${JSON.stringify(p)} is not relative`;
+    if (p.split("/").some((seg) => seg === ".." || seg === "." || seg === ""))
+      return `output path ${JSON.stringify(p)} climbs out of the output directory`;
+    if (!Number.isInteger(out.size) || out.size < 0 || out.size > MAX_OUTPUT_BYTES)
+      return `output ${JSON.stringify(p)} has size ${out.size}`;
+    if (!Number.isInteger(out.mode) || out.mode < 0 || out.mode > 0o777)
+      return `output ${JSON.stringify(p)} has mode ${out.mode}`;
+    if (out.inline !== undefined && out.inline.length > MAX_INLINE_CHARS)
+      return `output ${JSON.stringify(p)} carries ${out.inline.length} inline bytes`;
+  }
+  for (const d of [value.stdout, value.stderr])
+    if (d !== undefined && !isDigest(d)) return "malformed output digest";
+  return undefined;
+}
