@@ -7,10 +7,12 @@
  * at once over kept-alive connections.
  */
 
+import type { StoreConfig } from "../engine/store-config.ts";
 import { decodeActionResult, encodeActionResult, WITHDRAWN } from "./reapi/action-result.ts";
 import { MalformedMessage } from "./reapi/wire.ts";
 import {
   authHeader,
+  type Credentials,
   DamagedEntries,
   DEFAULT_TIMEOUT_MS,
   displayUrl,
@@ -21,12 +23,12 @@ import { type ActionResult, CorruptEntry, type Store } from "./store.ts";
 
 export type HttpFlavor = "bazel" | "webdav";
 
-export interface HttpStoreOptions {
+export interface HttpStoreOptions extends Credentials {
   /** Base URL; credentials in its user-info are sent as basic (or `:token@` as bearer) auth. */
   url: string;
   flavor: HttpFlavor;
-  /** Bearer token, instead of credentials in the URL. */
-  token?: string;
+  /** A path under the base URL (sccache's SCCACHE_WEBDAV_KEY_PREFIX). */
+  prefix?: string;
   /** How long one request may take, connecting included. */
   timeoutMs?: number;
 }
@@ -44,8 +46,9 @@ export class HttpStore implements Store {
 
   constructor(private readonly options: HttpStoreOptions) {
     const url = new URL(options.url);
-    this.auth = authHeader(url, options.token);
-    this.base = displayUrl(url);
+    this.auth = authHeader(url, options);
+    const prefix = options.prefix?.replace(/^\/+|\/+$/g, "");
+    this.base = prefix ? `${displayUrl(url)}/${prefix}` : displayUrl(url);
     this.name = `${options.flavor === "webdav" ? "webdav" : "http"} ${this.base}`;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
@@ -148,4 +151,23 @@ export class HttpStore implements Store {
       throw new StoreUnavailable(this.name, `credentials refused (HTTP ${res.status} on ${method})`);
     throw new StoreUnavailable(this.name, `HTTP ${res.status} on ${method} ${path}`);
   }
+}
+
+/**
+ * http(s)://host[:port][/path]: bazel-remote's protocol; webdav+http(s)://…, or the option
+ * `webdav` (set by SCCACHE_WEBDAV_ENDPOINT): plain WebDAV.
+ */
+export function openHttpStore(config: StoreConfig): Store {
+  const webdavScheme = /^webdav\+/i.test(config.url);
+  const url = webdavScheme ? config.url.replace(/^webdav\+/i, "") : config.url;
+  const webdav = webdavScheme || ["1", "true", "yes"].includes((config.options.webdav ?? "").toLowerCase());
+  return new HttpStore({
+    url,
+    flavor: webdav ? "webdav" : "bazel",
+    prefix: config.options.key_prefix,
+    username: config.username,
+    password: config.password,
+    token: config.token,
+    timeoutMs: config.requestTimeoutMs,
+  });
 }

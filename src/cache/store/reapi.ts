@@ -12,6 +12,7 @@
  */
 import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
+import type { StoreConfig } from "../engine/store-config.ts";
 import {
   type DecodedRecord,
   decodeActionResult,
@@ -39,6 +40,7 @@ import {
 import { MalformedMessage } from "./reapi/wire.ts";
 import {
   authHeader,
+  type Credentials,
   DamagedEntries,
   DEFAULT_TIMEOUT_MS,
   displayUrl,
@@ -47,11 +49,14 @@ import {
 } from "./remote.ts";
 import { type ActionResult, CorruptEntry, MANIFEST_OUTPUT, type Store } from "./store.ts";
 
-export interface ReapiStoreOptions {
+export interface ReapiStoreOptions extends Credentials {
   /** grpc://host:port[/instance] or grpcs://…; user-info gives basic auth (`:token@` bearer). */
   url: string;
-  token?: string;
-  /** How long one call may take, connecting included. */
+  /** The instance name, instead of the URL's path. */
+  instance?: string;
+  /** How long connecting may take (the first call waits for it). */
+  connectTimeoutMs?: number;
+  /** How long one call may take. */
   timeoutMs?: number;
   /** PEM of a CA to trust for grpcs:// besides the system's. */
   caCert?: Uint8Array;
@@ -81,54 +86,70 @@ export class ReapiStore implements Store {
   /** What the server said of itself at open. */
   capabilities: CacheCapabilities = { digestFunctions: [], updateEnabled: true, maxBatchTotalSizeBytes: 0 };
 
-  private constructor(
-    private readonly client: grpc.Client,
-    private readonly instance: string,
-    private readonly metadata: grpc.Metadata,
-    private readonly timeoutMs: number,
-    url: URL,
-  ) {
-    this.name = `reapi ${displayUrl(url)}`;
-  }
+  private readonly client: grpc.Client;
+  private readonly instance: string;
+  private readonly metadata = new grpc.Metadata();
+  private readonly timeoutMs: number;
+  private started: Promise<void> | undefined;
 
-  /** Connects and checks the server's capabilities (one call). */
-  static async open(options: ReapiStoreOptions): Promise<ReapiStore> {
+  /** Nothing is sent until the first request, which connects and checks the server's capabilities. */
+  constructor(private readonly options: ReapiStoreOptions) {
     const url = new URL(options.url);
     if (url.protocol !== "grpc:" && url.protocol !== "grpcs:")
       throw new Error(`store URL ${displayUrl(url)}: expected grpc:// or grpcs://`);
+    this.name = `reapi ${displayUrl(url)}`;
     const tls = url.protocol === "grpcs:";
     const port = url.port || (tls ? "443" : "80");
     const creds = tls
       ? grpc.credentials.createSsl(options.caCert ? Buffer.from(options.caCert) : null)
       : grpc.credentials.createInsecure();
-    const client = new grpc.Client(`${url.hostname}:${port}`, creds, {
+    this.client = new grpc.Client(`${url.hostname}:${port}`, creds, {
       "grpc.max_receive_message_length": -1,
       "grpc.max_send_message_length": -1,
       "grpc.initial_reconnect_backoff_ms": 100,
     });
-    const metadata = new grpc.Metadata();
-    const auth = authHeader(url, options.token);
-    if (auth) metadata.set("authorization", auth);
-    const instance = decodeURIComponent(url.pathname.replace(/^\/+|\/+$/g, ""));
-    const store = new ReapiStore(client, instance, metadata, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, url);
+    const auth = authHeader(url, options);
+    if (auth) this.metadata.set("authorization", auth);
+    this.instance = options.instance ?? decodeURIComponent(url.pathname.replace(/^\/+|\/+$/g, ""));
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  }
+
+  /** Connects and checks the server's capabilities now (the tests and `galley cache ping`). */
+  static async open(options: ReapiStoreOptions): Promise<ReapiStore> {
+    const store = new ReapiStore(options);
     try {
-      await store.start(options.maxBatchBytes);
+      await store.start();
     } catch (e) {
-      client.close();
+      store.close();
       throw e;
     }
     return store;
   }
 
-  private async start(maxBatchBytes: number | undefined): Promise<void> {
+  private start(): Promise<void> {
+    this.started ??= this.connect();
+    return this.started;
+  }
+
+  private async connect(): Promise<void> {
+    const connectMs = this.options.connectTimeoutMs ?? this.timeoutMs;
+    await new Promise<void>((resolve, reject) =>
+      this.client.waitForReady(new Date(Date.now() + connectMs), (err) =>
+        err ? reject(new StoreUnavailable(this.name, `no connection within ${connectMs} ms`)) : resolve(),
+      ),
+    );
     const caps = readCapabilities(
-      await this.unary(METHODS.getCapabilities, capabilitiesRequest(this.instance)),
+      await this.call(METHODS.getCapabilities, capabilitiesRequest(this.instance)),
     );
     if (!caps) throw new StoreUnavailable(this.name, "the server offers no cache (no cache_capabilities)");
     if (!supportsSha256(caps)) throw new StoreUnavailable(this.name, "the server does not hash with SHA-256");
     this.capabilities = caps;
     const server = caps.maxBatchTotalSizeBytes || GRPC_MAX_MESSAGE;
-    this.maxBatch = Math.min(server, GRPC_MAX_MESSAGE, maxBatchBytes ?? Number.POSITIVE_INFINITY);
+    this.maxBatch = Math.min(
+      server,
+      GRPC_MAX_MESSAGE,
+      this.options.maxBatchBytes ?? Number.POSITIVE_INFINITY,
+    );
   }
 
   close(): void {
@@ -282,6 +303,7 @@ export class ReapiStore implements Store {
   }
 
   private async readStream(digest: string, size: number): Promise<Uint8Array | undefined> {
+    await this.start();
     this.count(METHODS.read);
     const call = this.client.makeServerStreamRequest(
       METHODS.read,
@@ -306,6 +328,7 @@ export class ReapiStore implements Store {
   }
 
   private async writeStream(digest: string, bytes: Uint8Array): Promise<void> {
+    await this.start();
     this.count(METHODS.write);
     const resource = this.resource(digest, bytes.length, randomUUID());
     let call: grpc.ClientWritableStream<Uint8Array> | undefined;
@@ -380,6 +403,11 @@ export class ReapiStore implements Store {
   }
 
   private async unary(method: string, request: Uint8Array): Promise<Uint8Array> {
+    await this.start();
+    return await this.call(method, request);
+  }
+
+  private async call(method: string, request: Uint8Array): Promise<Uint8Array> {
     this.count(method);
     return await new Promise((resolve, reject) => {
       this.client.makeUnaryRequest(
@@ -400,4 +428,17 @@ export class ReapiStore implements Store {
 
 function isCode(e: unknown, code: grpc.status): boolean {
   return (e as { code?: number })?.code === code;
+}
+
+/** grpc://host:port[/instance], grpcs://…; the option instance_name names the instance instead. */
+export function openReapiStore(config: StoreConfig): Store {
+  return new ReapiStore({
+    url: config.url,
+    instance: config.options.instance_name,
+    username: config.username,
+    password: config.password,
+    token: config.token,
+    connectTimeoutMs: config.connectTimeoutMs,
+    timeoutMs: config.requestTimeoutMs,
+  });
 }

@@ -39,11 +39,20 @@ export function verifiedBlob(digest: string, bytes: Uint8Array, damaged: Damaged
   throw new CorruptEntry(`blob ${digest}`);
 }
 
-/** Credentials from a URL's user-info: `user:password@` is basic auth, `:token@` a bearer token. */
-export function authHeader(url: URL, token?: string): string | undefined {
-  if (token) return `Bearer ${token}`;
-  const user = decodeURIComponent(url.username);
-  const password = decodeURIComponent(url.password);
+export interface Credentials {
+  username?: string;
+  password?: string;
+  token?: string;
+}
+
+/**
+ * The Authorization header: a bearer token, or basic auth from the given user name and password or
+ * else the URL's user-info (`user:password@`; `:token@` is a bearer token).
+ */
+export function authHeader(url: URL, given: Credentials = {}): string | undefined {
+  if (given.token) return `Bearer ${given.token}`;
+  const user = given.username ?? decodeURIComponent(url.username);
+  const password = given.password ?? decodeURIComponent(url.password);
   if (!user && !password) return undefined;
   if (!user) return `Bearer ${password}`;
   return `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
