@@ -193,3 +193,69 @@ export async function startSilentServer(): Promise<Running & { port: number }> {
     },
   };
 }
+
+export interface BuildGrid extends Running {
+  /** grpc://127.0.0.1:port/i<n>: instance n of `instances`, each with its own CAS and action cache. */
+  grpc(instance: number): string;
+  /** Instance n's CAS on disk: cas/objects/<xx>/<rest of hash>. */
+  casDir(instance: number): string;
+}
+
+/**
+ * BuildGrid's server with CAS, ByteStream and action cache services in `instances` separate
+ * instances (BuildGrid keeps a damaged blob when it is stored again, so tests that damage one use
+ * an instance of their own).
+ */
+export async function startBuildGrid(instances = 11): Promise<BuildGrid> {
+  const bin = install("buildgrid");
+  const dir = tempDir("galley-buildgrid-");
+  const port = await freePort();
+  const ids = Array.from({ length: instances }, (_, i) => i);
+  const config = `
+thread-pool-size: 100
+server:
+  - !channel
+    address: "127.0.0.1:${port}"
+    insecure-mode: true
+authorization:
+  method: none
+storages:
+${ids
+  .map(
+    (i) => `  - !disk-storage &cas${i}
+    path: ${join(dir, "store", `i${i}`)}`,
+  )
+  .join("\n")}
+caches:
+${ids
+  .map(
+    (i) => `  - !lru-action-cache &ac${i}
+    storage: *cas${i}
+    max-cached-refs: 10000
+    allow-updates: true`,
+  )
+  .join("\n")}
+instances:
+${ids
+  .map(
+    (i) => `  - name: i${i}
+    services:
+      - !action-cache
+        cache: *ac${i}
+      - !cas
+        storage: *cas${i}
+      - !bytestream
+        storage: *cas${i}`,
+  )
+  .join("\n")}
+`;
+  writeFileSync(join(dir, "bgd.yml"), config);
+  const proc = spawnServer([bin, "server", "start", join(dir, "bgd.yml")], dir, "bgd.log");
+  await waitForPort(port, "BuildGrid", 90_000);
+  return {
+    dir,
+    grpc: (i) => `grpc://127.0.0.1:${port}/i${i}`,
+    casDir: (i) => join(dir, "store", `i${i}`, "cas", "objects"),
+    stop: () => stopProcess(proc, dir),
+  };
+}

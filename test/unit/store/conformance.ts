@@ -14,8 +14,8 @@ import {
 
 export interface BackendHooks {
   /** Damages the stored blob's bytes in place (for the verification test). */
-  corruptBlob(store: Store, digest: string): void;
-  corruptAction(store: Store, key: string): void;
+  corruptBlob(store: Store, digest: string): void | Promise<void>;
+  corruptAction(store: Store, key: string): void | Promise<void>;
 }
 
 /**
@@ -104,7 +104,7 @@ export function storeConformance(
     test("a damaged blob is never returned, and is removed", async () => {
       const store = await fresh();
       await store.putBlob(digest, blob);
-      hooks.corruptBlob(store, digest);
+      await hooks.corruptBlob(store, digest);
       expect(await failureOf(store.getBlob(digest))).toBeInstanceOf(CorruptEntry);
       expect(await store.hasBlob(digest)).toBe(false);
     });
@@ -112,7 +112,7 @@ export function storeConformance(
     test("a damaged action record is never returned, and is removed", async () => {
       const store = await fresh();
       await store.putAction(key, result);
-      hooks.corruptAction(store, key);
+      await hooks.corruptAction(store, key);
       expect(await failureOf(store.getAction(key))).toBeInstanceOf(CorruptEntry);
       expect(await store.getAction(key)).toBeUndefined();
     });
