@@ -12,12 +12,13 @@ import { maybeStartGc } from "../engine/auto-gc.ts";
 import { cacheConfig } from "../engine/config.ts";
 import { compileMiss, failOpen, storeFailed } from "../engine/fail-open.ts";
 import { FileDigests } from "../engine/file-digest.ts";
+import { describeUnit } from "../engine/journal.ts";
 import { isWithin, profileDirOf } from "../engine/path-tokens.ts";
 import { runPlain } from "../engine/run-compiler.ts";
 import { recordStat, type StatEvent } from "../engine/stats.ts";
 import { resolveOnPath } from "../engine/tool-identity.ts";
 import { DiskStore } from "../store/disk.ts";
-import { wrapperForScripts, wrapperIsGalley } from "./cc-name.ts";
+import { envForScript, wrapperIsGalley } from "./cc-name.ts";
 import { parseDirectives } from "./directives.ts";
 import { runBasePartsOf } from "./key.ts";
 import { packageSourceOf } from "./source.ts";
@@ -39,15 +40,21 @@ export async function runBuildScript(script: string, args: string[]): Promise<nu
   } catch {
     return await runPlain(argv);
   }
-  const wrapper = wrapperForScripts(env, process.execPath, dir);
-  const runEnv = wrapper ? { ...env, RUSTC_WRAPPER: wrapper } : env;
+  const runEnv = envForScript(env, process.execPath, dir);
 
   const outDir = env.OUT_DIR ? resolve(env.OUT_DIR) : undefined;
   const manifestDir = env.CARGO_MANIFEST_DIR ? resolve(env.CARGO_MANIFEST_DIR) : undefined;
   const label = `${BUILD_SCRIPT_LABEL}${(env.CARGO_PKG_NAME ?? "?").replace(/-/g, "_")}`;
+  const pkg = env.CARGO_PKG_NAME ?? "?";
+  describeUnit({
+    kind: "build-script",
+    name: `${pkg} (build script run)`,
+    pkg: `${pkg}@${env.CARGO_PKG_VERSION ?? ""}`,
+  });
   const passthrough = async (reason: string) => {
+    const code = await runPlain(argv, runEnv);
     recordStat(dir, { outcome: "passthrough", reason: `build script: ${reason}`, crate: label });
-    return await runPlain(argv, runEnv);
+    return code;
   };
   if (!outDir || !manifestDir) return await passthrough("not run by cargo (no OUT_DIR)");
 
