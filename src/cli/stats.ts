@@ -149,15 +149,18 @@ function statRows(
  */
 function oneBuild(dir: string, which: string | undefined): Journal {
   if (which) return selectJournal(dir, which);
+  // The parent first; then its parent, for a subshell (`( galley stats --oneline || true )`).
   const parent = processInfo(process.ppid);
-  if (parent) {
-    const launcher = processId(parent);
-    for (const j of listJournals(dir)) {
-      const journal = readJournal(dir, j.id);
-      if (journal?.header?.launcher === launcher) return journal;
-    }
+  const grandparent = parent && processInfo(parent.ppid);
+  let bySubshell: Journal | undefined;
+  for (const j of parent ? listJournals(dir) : []) {
+    const journal = readJournal(dir, j.id);
+    const launcher = journal?.header?.launcher;
+    if (!launcher) continue;
+    if (launcher === processId(parent!)) return journal!;
+    if (grandparent && !bySubshell && launcher === processId(grandparent)) bySubshell = journal;
   }
-  return selectJournal(dir, "last");
+  return bySubshell ?? selectJournal(dir, "last");
 }
 
 /** The builds journaled since the last `--zero` (else the last build), as Markdown for the job page. */
