@@ -64,7 +64,7 @@ function build(dir: string, tag: string, extra: string[] = []) {
 /** The report Dockerfile of docs/ci.md, as written there. */
 function reportDockerfile(): string {
   const doc = readFileSync(join(REPO, "docs", "ci.md"), "utf8");
-  const m = /```dockerfile\n(# report\.Dockerfile[^]*?)```/.exec(doc);
+  const m = /```dockerfile\n(# report\.Dockerfile[\s\S]*?)```/.exec(doc);
   if (!m) throw new Error("docs/ci.md has no report.Dockerfile block");
   return m[1]!;
 }
