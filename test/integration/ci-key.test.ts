@@ -9,7 +9,7 @@ afterAll(() => removeDir(join(dir, "..")));
 
 function key(args: string[] = [], env: Record<string, string> = {}, cwd = dir) {
   const out = ok(galley(["ci", "key", ...args], { cwd, env: { GITHUB_JOB: "build", ...env } })).stdout;
-  const m = /^key=(\S+)\nrestore-keys<<(\w+)\n([^]*?)\n\2\n$/.exec(out);
+  const m = /^key=(\S+)\nrestore-keys<<(\w+)\n([\s\S]*?)\n\2\n$/.exec(out);
   if (!m) throw new Error(`not $GITHUB_OUTPUT lines:\n${out}`);
   return { key: m[1]!, restore: m[3]!.split("\n") };
 }
