@@ -132,6 +132,8 @@ describe.skipIf(SKIP_DOCKER)("galley dockerfile on a real engine", () => {
         "--network=none",
         "-f",
         "report.Dockerfile",
+        "--build-context",
+        "galley=.galley",
         "--build-arg",
         `REPORT_AT=${Date.now()}`,
         "--output",
