@@ -64,10 +64,12 @@ test("setup puts galley on PATH, sets the wrapper and keys actions/cache with ga
   const setup = steps("setup");
   const cache = setup.find((s) => s.uses?.startsWith("actions/cache@"))!;
   const keyStep = setup.find((s) => s.id === "key")!;
+  // GitHub Actions expressions, `${{ … }}`
+  const gh = (expr: string) => `\${{ ${expr} }}`;
   expect(cache.with).toEqual({
-    path: "${{ env.GALLEY_DIR }}",
-    key: "${{ steps.key.outputs.key }}",
-    "restore-keys": "${{ steps.key.outputs.restore-keys }}",
+    path: gh("env.GALLEY_DIR"),
+    key: gh("steps.key.outputs.key"),
+    "restore-keys": gh("steps.key.outputs.restore-keys"),
   });
   expect(setup.indexOf(keyStep)).toBeLessThan(setup.indexOf(cache));
   for (const step of setup.filter((s) => s.run)) runStep(step, { galley: GALLEY, prefix: "ci-test" });
