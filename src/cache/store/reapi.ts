@@ -178,7 +178,7 @@ export class ReapiStore implements Store {
       throw new CorruptEntry(`action ${key}`);
     }
     if (!decoded) return undefined;
-    for (const out of decoded.result.outputs) this.sizes.set(out.digest, out.size);
+    for (const [digest, size] of decoded.sizes) this.sizes.set(digest, size);
     // A server that keeps inline contents in its CAS and did not send them: one batch read.
     if (decoded.inlineMissing.length > 0) {
       const bytes = await this.getBlobs(decoded.inlineMissing.map((o) => o.digest));

@@ -69,3 +69,22 @@ test("an instance name keeps records apart only where the server separates insta
   await store.putBlob(sha256Hex(blob), blob);
   expect(Buffer.from((await store.getBlob(sha256Hex(blob)))!).toString()).toBe("instance");
 });
+
+test("another process reads a record's stdout and stderr blobs (their sizes travel in the record)", async () => {
+  const writer = await open();
+  const [out, err] = ["warning: unused\n", "note: see\n"].map((t) => new TextEncoder().encode(t));
+  const blobs = new Map([out!, err!].map((b) => [sha256Hex(b), b] as const));
+  await writer.putBlobs(blobs);
+  const key = sha256Hex("with stdout and stderr");
+  await writer.putAction(key, {
+    outputs: [],
+    stdout: sha256Hex(out!),
+    stderr: sha256Hex(err!),
+    compileMs: 2,
+  });
+  const reader = await open();
+  const record = await reader.getAction(key);
+  const read = await reader.getBlobs([record!.stdout!, record!.stderr!]);
+  expect(Buffer.from(read.get(sha256Hex(out!))!).toString()).toBe("warning: unused\n");
+  expect(Buffer.from(read.get(sha256Hex(err!))!).toString()).toBe("note: see\n");
+});
