@@ -11,6 +11,8 @@
  * stored) in the same process, which gives the size. A blob of unknown size reads as missing.
  */
 import { randomUUID } from "node:crypto";
+import { isIP } from "node:net";
+import { checkServerIdentity } from "node:tls";
 import * as grpc from "@grpc/grpc-js";
 import type { StoreConfig } from "../engine/store-config.ts";
 import {
@@ -41,6 +43,7 @@ import { MalformedMessage } from "./reapi/wire.ts";
 import {
   authHeader,
   type Credentials,
+  caCertOption,
   DamagedEntries,
   DEFAULT_TIMEOUT_MS,
   displayUrl,
@@ -58,8 +61,8 @@ export interface ReapiStoreOptions extends Credentials {
   connectTimeoutMs?: number;
   /** How long one call may take. */
   timeoutMs?: number;
-  /** PEM of a CA to trust for grpcs:// besides the system's. */
-  caCert?: Uint8Array;
+  /** PEM of a CA to trust for grpcs:// instead of the system's (a server with its own certificate). */
+  caCert?: string;
   /** Lower the batch limit below the server's (tests use it to send blobs through ByteStream). */
   maxBatchBytes?: number;
 }
@@ -100,13 +103,23 @@ export class ReapiStore implements Store {
     this.name = `reapi ${displayUrl(url)}`;
     const tls = url.protocol === "grpcs:";
     const port = url.port || (tls ? "443" : "80");
+    const host = url.hostname.replace(/^\[|\]$/g, "");
+    // An IP address may not be sent as the TLS server name: send none that matters and check the
+    // certificate against the address itself.
+    const ipHost = isIP(host) !== 0;
     const creds = tls
-      ? grpc.credentials.createSsl(options.caCert ? Buffer.from(options.caCert) : null)
+      ? grpc.credentials.createSsl(
+          options.caCert ? Buffer.from(options.caCert) : null,
+          null,
+          null,
+          ipHost ? { checkServerIdentity: (_name, cert) => checkServerIdentity(host, cert) } : {},
+        )
       : grpc.credentials.createInsecure();
     this.client = new grpc.Client(`${url.hostname}:${port}`, creds, {
       "grpc.max_receive_message_length": -1,
       "grpc.max_send_message_length": -1,
       "grpc.initial_reconnect_backoff_ms": 100,
+      ...(tls && ipHost ? { "grpc.ssl_target_name_override": "localhost" } : {}),
     });
     const auth = authHeader(url, options);
     if (auth) this.metadata.set("authorization", auth);
@@ -440,5 +453,6 @@ export function openReapiStore(config: StoreConfig): Store {
     token: config.token,
     connectTimeoutMs: config.connectTimeoutMs,
     timeoutMs: config.requestTimeoutMs,
+    caCert: caCertOption(config),
   });
 }
