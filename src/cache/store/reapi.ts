@@ -93,7 +93,8 @@ export class ReapiStore implements Store {
   private readonly instance: string;
   private readonly metadata = new grpc.Metadata();
   private readonly timeoutMs: number;
-  private started: Promise<void> | undefined;
+  private connected: Promise<void> | undefined;
+  private checked: Promise<void> | undefined;
 
   /** Nothing is sent until the first request, which connects and checks the server's capabilities. */
   constructor(private readonly options: ReapiStoreOptions) {
@@ -139,9 +140,17 @@ export class ReapiStore implements Store {
     return store;
   }
 
-  private start(): Promise<void> {
-    this.started ??= this.connect();
-    return this.started;
+  /**
+   * The connection, with the capabilities call sent on it at once. A record lookup waits only for
+   * the connection (the check travels beside it, so a hit costs no extra round trip); blob calls
+   * wait for the check, which gives the batch limit.
+   */
+  private start(needCapabilities = true): Promise<void> {
+    this.connected ??= this.connect();
+    this.checked ??= this.connected.then(() => this.check());
+    if (needCapabilities) return this.checked;
+    this.checked.catch(() => {});
+    return this.connected;
   }
 
   private async connect(): Promise<void> {
@@ -151,6 +160,9 @@ export class ReapiStore implements Store {
         err ? reject(new StoreUnavailable(this.name, `no connection within ${connectMs} ms`)) : resolve(),
       ),
     );
+  }
+
+  private async check(): Promise<void> {
     const caps = readCapabilities(
       await this.call(METHODS.getCapabilities, capabilitiesRequest(this.instance)),
     );
@@ -175,6 +187,7 @@ export class ReapiStore implements Store {
       bytes = await this.unary(
         METHODS.getActionResult,
         getActionRequest(this.instance, key, [MANIFEST_OUTPUT]),
+        false,
       );
     } catch (e) {
       if (isCode(e, NOT_FOUND)) return undefined;
@@ -415,8 +428,8 @@ export class ReapiStore implements Store {
     return out;
   }
 
-  private async unary(method: string, request: Uint8Array): Promise<Uint8Array> {
-    await this.start();
+  private async unary(method: string, request: Uint8Array, needCapabilities = true): Promise<Uint8Array> {
+    await this.start(needCapabilities);
     return await this.call(method, request);
   }
 
