@@ -17,7 +17,7 @@ import { runPlain } from "../engine/run-compiler.ts";
 import { recordStat, type StatEvent } from "../engine/stats.ts";
 import { resolveOnPath } from "../engine/tool-identity.ts";
 import { DiskStore } from "../store/disk.ts";
-import { wrapperForScripts, wrapperIsGalley } from "./cc-name.ts";
+import { envForScript, wrapperIsGalley } from "./cc-name.ts";
 import { parseDirectives } from "./directives.ts";
 import { runBasePartsOf } from "./key.ts";
 import { packageSourceOf } from "./source.ts";
@@ -39,8 +39,7 @@ export async function runBuildScript(script: string, args: string[]): Promise<nu
   } catch {
     return await runPlain(argv);
   }
-  const wrapper = wrapperForScripts(env, process.execPath, dir);
-  const runEnv = wrapper ? { ...env, RUSTC_WRAPPER: wrapper } : env;
+  const runEnv = envForScript(env, process.execPath, dir);
 
   const outDir = env.OUT_DIR ? resolve(env.OUT_DIR) : undefined;
   const manifestDir = env.CARGO_MANIFEST_DIR ? resolve(env.CARGO_MANIFEST_DIR) : undefined;

@@ -55,6 +55,8 @@ export interface ActionSpec {
   nested?: boolean;
   /** Paths written as tokens in the direct-mode file list, so that its key does not hold them. */
   pathTokens?: PathToken[];
+  /** Variables whose values (as direct-mode parts) hold paths written as those tokens too. */
+  tokenEnv?: string[];
 }
 
 export interface OutputFile {
@@ -194,8 +196,12 @@ export class ActionCache {
       this.digests,
     );
     const renamed: KeyParts = {};
-    for (const [name, value] of Object.entries(parts))
-      renamed[name.startsWith("file:") ? `file:${tokenize(name.slice(5), tokens)}` : name] = value;
+    for (const [name, value] of Object.entries(parts)) {
+      if (name.startsWith("file:")) renamed[`file:${tokenize(name.slice(5), tokens)}`] = value;
+      else if (spec.tokenEnv?.includes(name.slice("env-dep:".length)))
+        renamed[name] = tokenize(value, tokens);
+      else renamed[name] = value;
+    }
     return renamed;
   }
 

@@ -57,6 +57,8 @@ export interface Store {
    * the bytes it read and verified.
    */
   cloneBlob?(digest: string, dest: string): boolean;
+  /** Closes connections a remote backend holds open (commands that do not exit at once). */
+  close?(): void;
 }
 
 /** Raised (and counted) when a stored entry fails verification; the entry has been removed. */
