@@ -1,6 +1,6 @@
 /** The HTTP stores against real servers: bazel-remote's HTTP protocol and nginx's WebDAV. */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sha256Hex } from "../../../src/cache/engine/digest.ts";
 import { HttpStore } from "../../../src/cache/store/http.ts";
@@ -106,4 +106,22 @@ test("a hit costs two record reads and one GET per blob (sent at once); a miss o
   const missing = new HttpStore({ url: `${nginx.url}/count`, flavor: "webdav" });
   expect(await missing.getAction(sha256Hex("never"))).toBeUndefined();
   expect(missing.requests.GET).toBe(1);
+});
+
+test("sccache's SCCACHE_WEBDAV_* variables open a WebDAV store, with basic auth and the key prefix", async () => {
+  const { storeConfig } = await import("../../../src/cache/engine/store-config.ts");
+  const { openBackend } = await import("../../../src/cache/store/open.ts");
+  const config = await storeConfig({
+    HOME: "/nonexistent",
+    GALLEY_STORE_SECRETS_FILE: "/nonexistent",
+    SCCACHE_WEBDAV_ENDPOINT: nginx.url,
+    SCCACHE_WEBDAV_KEY_PREFIX: "sccache-prefix",
+  });
+  const store = await openBackend(config!);
+  expect(store.name).toBe(`webdav ${nginx.url}/sccache-prefix`);
+  const blob = new TextEncoder().encode("through sccache's names");
+  await store.putBlob(sha256Hex(blob), blob);
+  expect(readFileSync(join(nginx.root, "sccache-prefix", "cas", sha256Hex(blob)), "utf8")).toBe(
+    "through sccache's names",
+  );
 });
