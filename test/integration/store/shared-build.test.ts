@@ -13,10 +13,12 @@ import { ALL_UNITS, appOutput, type CacheProject, cachedBuild, cacheProject } fr
 import { damage } from "./damage.ts";
 import {
   type BazelRemote,
+  type BuildGrid,
   freePort,
   type Nginx,
   type Running,
   startBazelRemote,
+  startBuildGrid,
   startNginx,
   startSilentServer,
 } from "./servers.ts";
@@ -29,15 +31,17 @@ let bazel: BazelRemote;
 /** A second bazel-remote for the gRPC side: one server's HTTP and gRPC sides share their entries. */
 let bazelGrpc: BazelRemote;
 let nginx: Nginx;
+let buildgrid: BuildGrid;
 
 beforeAll(async () => {
-  [bazel, bazelGrpc, nginx] = await Promise.all([
+  [bazel, bazelGrpc, nginx, buildgrid] = await Promise.all([
     startBazelRemote(AUTH),
     startBazelRemote(AUTH),
     startNginx(AUTH),
+    startBuildGrid(1),
   ]);
-  servers.push(bazel, bazelGrpc, nginx);
-});
+  servers.push(bazel, bazelGrpc, nginx, buildgrid);
+}, 180_000);
 afterAll(async () => {
   for (const c of cleanups.reverse()) c();
   await Promise.all(servers.map((s) => s.stop()));
@@ -68,6 +72,11 @@ const backends: { name: string; url: () => string; blobFiles: () => string[] }[]
     name: "bazel-remote gRPC (REAPI)",
     url: () => `${bazelGrpc.grpc}/two-machines`,
     blobFiles: () => filesUnder(join(bazelGrpc.cacheDir, "cas.v2")),
+  },
+  {
+    name: "BuildGrid (REAPI)",
+    url: () => buildgrid.grpc(0),
+    blobFiles: () => filesUnder(buildgrid.casDir(0)),
   },
   {
     name: "nginx WebDAV",
