@@ -243,6 +243,8 @@ export class ReapiStore implements Store {
   async getBlobs(digests: string[]): Promise<Map<string, Uint8Array>> {
     const found = new Map<string, Uint8Array>();
     const known = digests.filter((d) => this.sizes.has(d) && !this.damaged.has(d));
+    if (known.length === 0) return found;
+    await this.start(); // the batch limit
     const large = known.filter((d) => this.sizes.get(d)! + PER_BLOB_OVERHEAD > this.maxBatch);
     const batches = this.batches(known.filter((d) => !large.includes(d)));
     const keep = (digest: string, data: Uint8Array) =>
@@ -284,6 +286,8 @@ export class ReapiStore implements Store {
 
   private async upload(blobs: [string, Uint8Array][]): Promise<void> {
     for (const [d, b] of blobs) this.sizes.set(d, b.length);
+    if (blobs.length === 0) return;
+    await this.start(); // the batch limit
     const large = blobs.filter(([, b]) => b.length + PER_BLOB_OVERHEAD > this.maxBatch);
     const small = new Map(blobs.filter(([, b]) => b.length + PER_BLOB_OVERHEAD <= this.maxBatch));
     await Promise.all([

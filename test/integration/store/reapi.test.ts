@@ -88,3 +88,11 @@ test("another process reads a record's stdout and stderr blobs (their sizes trav
   expect(Buffer.from(read.get(sha256Hex(out!))!).toString()).toBe("warning: unused\n");
   expect(Buffer.from(read.get(sha256Hex(err!))!).toString()).toBe("note: see\n");
 });
+
+test("a single large blob stored before any other call still goes through ByteStream", async () => {
+  const store = new ReapiStore({ url: bazel.grpc, maxBatchBytes: 64 * 1024 });
+  opened.push(store);
+  const big = new Uint8Array(200_000).map((_, i) => (i * 13) & 0xff);
+  await store.putBlob(sha256Hex(big), big);
+  expect(store.calls).toEqual({ GetCapabilities: 1, Write: 1 });
+});
