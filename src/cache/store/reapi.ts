@@ -15,6 +15,7 @@ import { isIP } from "node:net";
 import { checkServerIdentity } from "node:tls";
 import * as grpc from "@grpc/grpc-js";
 import type { StoreConfig } from "../engine/store-config.ts";
+import { packBlob } from "./blob-codec.ts";
 import {
   type DecodedRecord,
   decodeActionResult,
@@ -38,6 +39,7 @@ import {
   supportsSha256,
   updateActionRequest,
   writeRequest,
+  ZSTD,
 } from "./reapi/protocol.ts";
 import { MalformedMessage } from "./reapi/wire.ts";
 import {
@@ -87,7 +89,15 @@ export class ReapiStore implements Store {
 
   private maxBatch = GRPC_MAX_MESSAGE;
   /** What the server said of itself at open. */
-  capabilities: CacheCapabilities = { digestFunctions: [], updateEnabled: true, maxBatchTotalSizeBytes: 0 };
+  capabilities: CacheCapabilities = {
+    digestFunctions: [],
+    updateEnabled: true,
+    maxBatchTotalSizeBytes: 0,
+    compressors: [],
+    batchUpdateCompressors: [],
+  };
+  /** Blob bytes on the wire (compressed where the server takes zstd), sent and received. */
+  readonly wire = { sent: 0, received: 0 };
 
   private readonly client: grpc.Client;
   private readonly instance: string;
@@ -254,6 +264,7 @@ export class ReapiStore implements Store {
         const req = batchReadRequest(
           this.instance,
           batch.map((hash) => ({ hash, size: this.sizes.get(hash)! })),
+          this.zstd() ? [ZSTD] : [],
         );
         for (const a of readBatchAnswers(await this.unary(METHODS.batchReadBlobs, req))) {
           if (a.status.code === NOT_FOUND) continue;
@@ -262,7 +273,8 @@ export class ReapiStore implements Store {
               this.name,
               `BatchReadBlobs: ${a.status.message || `code ${a.status.code}`}`,
             );
-          if (batch.includes(a.hash)) keep(a.hash, a.data);
+          this.wire.received += a.data.length;
+          if (batch.includes(a.hash)) keep(a.hash, this.unpack(a.hash, a.data, a.compressor === ZSTD));
         }
       }),
       ...large.map(async (digest) => {
@@ -292,9 +304,15 @@ export class ReapiStore implements Store {
     const small = new Map(blobs.filter(([, b]) => b.length + PER_BLOB_OVERHEAD <= this.maxBatch));
     await Promise.all([
       ...this.batches([...small.keys()]).map(async (batch) => {
+        const zstd = this.capabilities.batchUpdateCompressors.includes(ZSTD);
         const req = batchUpdateRequest(
           this.instance,
-          batch.map((d) => [d, small.get(d)!]),
+          batch.map((hash) => {
+            const bytes = small.get(hash)!;
+            const data = zstd ? packBlob(bytes) : bytes;
+            this.wire.sent += data.length;
+            return { hash, size: bytes.length, data, compressor: zstd ? ZSTD : 0 };
+          }),
         );
         for (const a of readBatchAnswers(await this.unary(METHODS.batchUpdateBlobs, req)))
           if (a.status.code !== 0)
@@ -327,8 +345,26 @@ export class ReapiStore implements Store {
     return groups;
   }
 
+  /** Whether blobs travel zstd-compressed (the server lists ZSTD among its compressors). */
+  private zstd(): boolean {
+    return this.capabilities.compressors.includes(ZSTD);
+  }
+
+  /** The blob's bytes from what the server sent; damaged compressed data is a damaged blob. */
+  private unpack(digest: string, data: Uint8Array, compressed: boolean): Uint8Array {
+    if (!compressed) return data;
+    try {
+      return Bun.zstdDecompressSync(data);
+    } catch {
+      this.damaged.add(digest);
+      throw new CorruptEntry(`blob ${digest}`);
+    }
+  }
+
+  /** ByteStream names: {instance}/[uploads/{uuid}/](blobs|compressed-blobs/zstd)/{hash}/{size} */
   private resource(digest: string, size: number, upload?: string): string {
-    const tail = upload ? `uploads/${upload}/blobs/${digest}/${size}` : `blobs/${digest}/${size}`;
+    const blob = this.zstd() ? `compressed-blobs/zstd/${digest}/${size}` : `blobs/${digest}/${size}`;
+    const tail = upload ? `uploads/${upload}/${blob}` : blob;
     return this.instance ? `${this.instance}/${tail}` : tail;
   }
 
@@ -354,13 +390,17 @@ export class ReapiStore implements Store {
       if (isCode(e, NOT_FOUND)) return undefined;
       throw this.unavailable(e, "ByteStream.Read");
     }
-    return Buffer.concat(chunks);
+    const data = Buffer.concat(chunks);
+    this.wire.received += data.length;
+    return this.unpack(digest, data, this.zstd());
   }
 
-  private async writeStream(digest: string, bytes: Uint8Array): Promise<void> {
+  private async writeStream(digest: string, blob: Uint8Array): Promise<void> {
     await this.start();
     this.count(METHODS.write);
-    const resource = this.resource(digest, bytes.length, randomUUID());
+    const resource = this.resource(digest, blob.length, randomUUID());
+    const bytes = this.zstd() ? packBlob(blob) : blob;
+    this.wire.sent += bytes.length;
     let call: grpc.ClientWritableStream<Uint8Array> | undefined;
     const done = new Promise<void>((resolve, reject) => {
       call = this.client.makeClientStreamRequest(
@@ -372,7 +412,8 @@ export class ReapiStore implements Store {
         (err, res) => {
           const committed = res ? readWriteResponse(res) : 0;
           if (err) reject(this.unavailable(err, "ByteStream.Write"));
-          else if (committed !== bytes.length)
+          // Compressed uploads may report the compressed size, the blob's, or -1 (already there).
+          else if (committed !== bytes.length && committed !== blob.length && committed !== -1)
             reject(
               new StoreUnavailable(
                 this.name,
