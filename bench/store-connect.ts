@@ -17,7 +17,8 @@ const runs = Number(opts.runs);
 
 const child = `
 const t0 = performance.now();
-const [url, ca] = process.argv.slice(2);
+const url = process.env.BENCH_STORE_URL;
+const ca = process.env.BENCH_STORE_CA;
 const { openBackend } = await import("./src/cache/store/open.ts");
 const config = { url, source: "bench", readOnly: false, options: ca ? { ca_cert: ca } : {},
   connectTimeoutMs: 2000, requestTimeoutMs: 5000, retryAfterMs: 60000, ignored: [] };
@@ -46,8 +47,9 @@ try {
   for (const [name, url, ca] of cases) {
     const rows: { load: number; first: number; again: number; cpu: number }[] = [];
     for (let i = 0; i < runs; i++) {
-      const p = Bun.spawnSync([process.execPath, "-e", child, url, ...(ca ? [ca] : [])], {
+      const p = Bun.spawnSync([process.execPath, "-e", child], {
         cwd: `${import.meta.dir}/..`,
+        env: { ...process.env, BENCH_STORE_URL: url, BENCH_STORE_CA: ca ?? "" },
         stdout: "pipe",
         stderr: "pipe",
       });
