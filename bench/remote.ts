@@ -8,15 +8,16 @@
  *
  * Then what a store that cannot be reached adds to a whole build (the small test/fixtures/cache-ws
  * project, cold: every unit asks the store): refused connections and a server that never answers.
+ * Last, what connecting to Redis costs a wrapper process, without and with TLS.
  * Servers run on 127.0.0.1 (scripts/test-servers.sh installs them).
  *
  *   flock /tmp/galley-bench.lock ./node_modules/.bin/bun bench/remote.ts [--galley dist/galley] [--sccache PATH] [--skip-sccache] [--only unreachable]
  */
-import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { silentServer, startRedis, startS3 } from "../test/servers.ts";
+import { freePort, silentServer, startRedis, startS3 } from "../test/servers.ts";
 
 const REPO = resolve(import.meta.dir, "..");
 const { values: opts } = parseArgs({
@@ -241,9 +242,90 @@ function unreachable(): void {
   }
 }
 
+/**
+ * What a wrapper process pays to reach Redis, without and with TLS: `galley cache ping` says how
+ * long connecting and the first request took ("answers (N ms)"); its whole run is timed too.
+ */
+async function connections(): Promise<void> {
+  const dir = join(work, "tls");
+  mkdirSync(dir, { recursive: true });
+  must(
+    sh(
+      [
+        "openssl",
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "key.pem",
+        "-out",
+        "cert.pem",
+      ].concat(["-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]),
+      dir,
+    ),
+    "openssl req",
+  );
+  const plainPort = await freePort();
+  const tlsPort = await freePort();
+  const servers = [
+    Bun.spawn(["redis-server", "--port", String(plainPort), "--bind", "127.0.0.1", "--save", ""], {
+      stdout: "ignore",
+    }),
+    Bun.spawn(
+      [
+        "redis-server",
+        "--port",
+        "0",
+        "--tls-port",
+        String(tlsPort),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--tls-cert-file",
+        join(dir, "cert.pem"),
+        "--tls-key-file",
+        join(dir, "key.pem"),
+        "--tls-ca-cert-file",
+        join(dir, "cert.pem"),
+        "--tls-auth-clients",
+        "no",
+      ],
+      { stdout: "ignore" },
+    ),
+  ];
+  await Bun.sleep(500);
+  try {
+    for (const url of [`redis://127.0.0.1:${plainPort}`, `rediss://127.0.0.1:${tlsPort}`]) {
+      const answers: number[] = [];
+      const walls: number[] = [];
+      for (let i = 0; i < 15; i++) {
+        const r = must(
+          sh([opts.galley, "cache", "ping"], REPO, {
+            GALLEY_STORE: url,
+            NODE_EXTRA_CA_CERTS: join(dir, "cert.pem"),
+          }),
+          "galley cache ping",
+        );
+        answers.push(Number(/answers \((\d+) ms\)/.exec(r.out)?.[1]));
+        walls.push(r.seconds * 1000);
+      }
+      const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+      notes.push(
+        `${url.split(":")[0]}: connect + first request ${med(answers)} ms (median of 15); whole \`galley cache ping\` process ${med(walls).toFixed(0)} ms`,
+      );
+    }
+  } finally {
+    for (const p of servers) p.kill();
+  }
+}
+
 try {
   if (opts.only !== "unreachable") await sharedStores();
   unreachable();
+  await connections();
 } finally {
   console.log(
     [
