@@ -53,7 +53,9 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-export async function startRedis(opts: { password?: string; maxmemory?: string } = {}): Promise<RedisServer> {
+export async function startRedis(
+  opts: { password?: string; maxmemory?: string; maxBulk?: string } = {},
+): Promise<RedisServer> {
   ensureServer("redis");
   const port = await freePort();
   const dir = tempDir("galley-redis-");
@@ -71,6 +73,7 @@ export async function startRedis(opts: { password?: string; maxmemory?: string }
   ];
   if (opts.password) args.push("--requirepass", opts.password);
   if (opts.maxmemory) args.push("--maxmemory", opts.maxmemory, "--maxmemory-policy", "noeviction");
+  if (opts.maxBulk) args.push("--proto-max-bulk-len", opts.maxBulk);
   const proc = Bun.spawn(["redis-server", ...args], { stdout: "ignore", stderr: "inherit" });
   await waitForPort(port, proc, "redis-server");
   const auth = opts.password ? `:${opts.password}@` : "";

@@ -47,6 +47,8 @@ interface Backend {
   /** Entries on the server. */
   count(): Promise<number>;
   clear(): Promise<void>;
+  /** The store's settings with credentials the server refuses, where the test server checks them. */
+  wrongCredentials?(): Record<string, string>;
 }
 
 function redisBackend(): Backend & { server(): RedisServer; setServer(s: RedisServer): void } {
@@ -121,6 +123,9 @@ function s3Backend(): Backend & { setServer(s: S3Server): void } {
       return records.length;
     },
     count: async () => files("ac").length + files("cas-zstd").length,
+    wrongCredentials() {
+      return { ...this.env(), AWS_SECRET_ACCESS_KEY: "not-the-secret" };
+    },
     async clear() {
       removeDir(join(server.bucketDir, "ci"));
     },
@@ -215,6 +220,19 @@ for (const backend of [redis, s3]) {
       const third = cachedBuild(c, { env: { ...backend.env(), GALLEY_STORE_SECRET: "ours" } });
       expect(third.misses).toEqual([]);
     });
+
+    test.if(backend.wrongCredentials !== undefined)(
+      "wrong credentials: the build passes on the local cache, the refusal said once",
+      async () => {
+        await backend.clear();
+        const p = cacheProject();
+        const build = cachedBuild(p, { env: backend.wrongCredentials!() });
+        expect(appOutput(p)).toBe(APP_OUTPUT());
+        expect(warnings(build.result.stderr, "shared store")).toBe(1);
+        expect(readStats(p.cacheDir).remoteErrors).toBeGreaterThan(0);
+        expect(await backend.count()).toBe(0);
+      },
+    );
 
     test("read-only: reads, never writes", async () => {
       await backend.clear();
