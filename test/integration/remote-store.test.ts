@@ -285,6 +285,25 @@ describe("shared store faults", () => {
       // Processes after the first failure skip the store without asking.
       expect(events.some((e) => e.storeSkipped)).toBe(true);
       expect(secs).toBeLessThan(60);
+      // ping says so within its time-outs, and exits at once (no socket left to wait for).
+      for (const url of [
+        `redis://127.0.0.1:${silent.port}`,
+        `s3://b/p?endpoint=http://127.0.0.1:${silent.port}`,
+      ]) {
+        const t = performance.now();
+        const ping = run([GALLEY, "cache", "ping"], {
+          cwd: p.dir,
+          env: {
+            GALLEY_STORE: url,
+            GALLEY_STORE_TIMEOUT_MS: "300",
+            AWS_ACCESS_KEY_ID: "a",
+            AWS_SECRET_ACCESS_KEY: "b",
+          },
+        });
+        expect(ping.code).toBe(1);
+        expect(ping.stdout).toContain("does not answer (no answer within 300 ms)");
+        expect(performance.now() - t).toBeLessThan(5000);
+      }
     } finally {
       silent.stop();
     }
