@@ -11,7 +11,8 @@
  * Last, what connecting to Redis costs a wrapper process, without and with TLS.
  * Servers run on 127.0.0.1 (scripts/test-servers.sh installs them).
  *
- *   flock /tmp/galley-bench.lock ./node_modules/.bin/bun bench/remote.ts [--galley dist/galley] [--sccache PATH] [--skip-sccache] [--only unreachable]
+ *   flock /tmp/galley-bench.lock ./node_modules/.bin/bun bench/remote.ts [--project bench/web-service]
+ *     [--galley dist/galley] [--sccache PATH] [--skip-sccache] [--only unreachable]
  */
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
@@ -29,6 +30,7 @@ const { values: opts } = parseArgs({
     },
     "skip-sccache": { type: "boolean", default: false },
     only: { type: "string" },
+    project: { type: "string", default: join(REPO, "bench", "web-service") },
   },
 });
 
@@ -114,13 +116,16 @@ function row(name: string, t: Timed, base: Timed | undefined, extra: string): vo
 }
 
 async function sharedStores(): Promise<void> {
-  const project = join(work, "web-service");
-  cpSync(join(REPO, "bench", "web-service"), project, { recursive: true });
+  const project = join(work, "project");
+  cpSync(resolve(opts.project), project, { recursive: true });
+  rmSync(join(project, "target"), { recursive: true, force: true });
+  // The web-service binary prints its dependencies' versions: a smoke test of what was restored.
+  const smoke = opts.project.endsWith("web-service") ? "web-service" : undefined;
   must(sh(["cargo", "fetch", "--locked"], project), "cargo fetch");
   const redis = await startRedis();
   const s3 = await startS3();
   try {
-    const plain = build(project, "plain cargo, cold", {}, "web-service");
+    const plain = build(project, "plain cargo, cold", {}, smoke);
     row("plain cargo, cold", plain, plain, "-");
     const backends: { name: string; galley: Env; sccache: Env }[] = [
       {
@@ -152,7 +157,7 @@ async function sharedStores(): Promise<void> {
         project,
         `galley ${b.name}, cold`,
         { RUSTC_WRAPPER: wrapper, GALLEY_DIR: aDir, ...b.galley },
-        "web-service",
+        smoke,
       );
       const cs = galleyStats(aDir);
       row(`galley ${b.name}, cold (fills the store)`, cold, plain, `${cs.hits} hits, ${cs.misses} misses`);
@@ -162,7 +167,7 @@ async function sharedStores(): Promise<void> {
         project,
         `galley ${b.name}, remote-warm`,
         { RUSTC_WRAPPER: wrapper, GALLEY_DIR: bDir, ...b.galley },
-        "web-service",
+        smoke,
       );
       const ws = galleyStats(bDir);
       row(
@@ -188,9 +193,13 @@ async function sharedStores(): Promise<void> {
         sh([opts.sccache, "--stop-server"], REPO, env);
         must(sh([opts.sccache, "--start-server"], REPO, env), "sccache --start-server");
         try {
-          const t = build(project, `sccache 0.19 ${b.name}, ${phase}`, env, "web-service");
+          const t = build(project, `sccache 0.19 ${b.name}, ${phase}`, env, smoke);
           const s = sccacheStats(env);
           row(`sccache 0.19 ${b.name}, ${phase}`, t, plain, `${s.hits} hits, ${s.misses} misses`);
+        } catch (err) {
+          notes.push(
+            `sccache 0.19 ${b.name}, ${phase}: failed: ${(err as Error).message.split("\n").slice(0, 3).join(" ")}`,
+          );
         } finally {
           sh([opts.sccache, "--stop-server"], REPO, env);
         }
