@@ -1,19 +1,24 @@
 /**
  * Compiler-cache benchmark: release builds of bench/web-service (a ~200-package web-service graph
- * with derives, build scripts, proc-macros, ring and a bundled SQLite), side by side:
+ * with derives, build scripts, proc-macros, ring and a bundled SQLite), side by side in one run:
  *
- *   plain cargo cold (before)  | galley cold | galley warm | sccache cold | sccache warm | plain cold (after)
+ *   plain cargo cold (before) | galley cold (RUSTC_WRAPPER=galley) | galley warm under the `galley`
+ *   and the `sccache` name | galley into another target dir | galley from a checkout at another
+ *   path | the same two in portable mode (GALLEY_PORTABLE=1, after a cold portable build) |
+ *   sccache 0.19.0 cold and warm | plain cargo cold (after)
  *
- * galley runs through the `sccache` name (RUSTC_WRAPPER=.../sccache), as a Dockerfile written for
- * sccache would use it, so cc-rs sends its C compiles to galley too. "warm" is a fresh target
- * directory (same path) with the cache of the cold run. The plain cold build runs first and last:
- * the machine drifts, so ratios are taken against the mean of the two and both are printed.
+ * "warm" is a fresh target directory (same path) with the cache of the cold run. The plain cold
+ * build runs first and last: the machine drifts, so ratios are taken against the mean of the two.
+ * CPU time is user+sys of cargo and everything it waited for (bash's `times`); sccache's server is
+ * not cargo's child, so its CPU time is not in its rows. Finally `cargo build --timings` of galley's
+ * warm build names the units the time left goes to.
  *
- *   ./node_modules/.bin/bun bench/cache.ts [--galley dist/galley] [--sccache PATH] [--skip-sccache]
+ *   flock /tmp/galley-bench.lock ./node_modules/.bin/bun bench/cache.ts [--galley dist/galley]
+ *     [--sccache PATH] [--skip-sccache] [--keep]
  *
  * sccache 0.19.0 is installed with `cargo install sccache --locked --version 0.19.0` when missing.
  */
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -62,6 +67,8 @@ function findSccache(): string {
 const work = mkdtempSync(join(tmpdir(), "galley-bench-cache-"));
 const project = join(work, "web-service");
 cpSync(join(REPO, "bench", "web-service"), project, { recursive: true });
+const elsewhere = join(work, "elsewhere", "checkout", "web-service");
+cpSync(join(REPO, "bench", "web-service"), elsewhere, { recursive: true });
 const shims = join(work, "shims");
 must(sh([opts.galley, "shims", "install", shims], REPO), "galley shims install");
 const sccache = opts["skip-sccache"] ? undefined : findSccache();
@@ -71,36 +78,78 @@ must(sh(["cargo", "fetch", "--locked"], project), "cargo fetch");
 interface Run {
   name: string;
   seconds: number;
+  cpu: number;
   hits?: number;
   misses?: number;
   note?: string;
 }
 const runs: Run[] = [];
 
-function build(name: string, env: Env): Run {
-  rmSync(join(project, "target"), { recursive: true, force: true });
+interface BuildOpts {
+  at?: string;
+  targetDir?: string;
+  extra?: string[];
+}
+
+/** A release build from a fresh target directory, timed (wall and CPU); the binary must run. */
+function build(name: string, env: Env, o: BuildOpts = {}): Run {
+  const at = o.at ?? project;
+  const target = o.targetDir ?? join(at, "target");
+  rmSync(target, { recursive: true, force: true });
+  const cargo = [
+    "cargo",
+    "build",
+    "--release",
+    "--locked",
+    "--offline",
+    "--target-dir",
+    target,
+    ...(o.extra ?? []),
+  ];
   const started = performance.now();
-  must(
-    sh(["cargo", "build", "--release", "--locked", "--offline"], project, { CARGO_INCREMENTAL: "0", ...env }),
+  const out = must(
+    sh(["bash", "-c", `"$@" >&2; times`, "bash", ...cargo], at, { CARGO_INCREMENTAL: "0", ...env }),
     name,
   );
   const seconds = (performance.now() - started) / 1000;
-  const smoke = must(sh([join(project, "target/release/web-service")], project), `${name}: run the binary`);
+  const smoke = must(sh([join(target, "release/web-service")], at), `${name}: run the binary`);
   if (!smoke.includes('"sqlite"')) throw new Error(`${name}: unexpected output ${smoke}`);
-  const run: Run = { name, seconds };
+  const run: Run = { name, seconds, cpu: childCpu(out) };
   runs.push(run);
-  console.error(`${name}: ${seconds.toFixed(1)} s`);
+  console.error(`${name}: ${seconds.toFixed(1)} s wall, ${run.cpu.toFixed(1)} s CPU`);
   return run;
 }
 
-function galleyStats(dir: string): {
+/** user+sys of the children from bash's `times` (its second line). */
+function childCpu(times: string): number {
+  const line = times.trim().split("\n").at(-1) ?? "";
+  const secs = [...line.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
+  return secs.reduce((a, b) => a + b, 0);
+}
+
+interface GalleyStats {
   hits: number;
   misses: number;
-  passthroughs: number;
   medianHitWrapperMs: number | null;
   passthroughReasons: Record<string, number>;
-} {
+  byKind: Record<string, { hits: number; misses: number; passthroughs: number }>;
+}
+
+function galleyStats(dir: string): GalleyStats {
   return JSON.parse(must(sh([opts.galley, "stats", "--json"], REPO, { GALLEY_DIR: dir }), "galley stats"));
+}
+
+/** Runs a galley build with zeroed stats and puts the counts on its row. */
+function galleyBuild(name: string, env: Env, o: BuildOpts = {}, note = false): Run {
+  must(sh([opts.galley, "stats", "--zero"], REPO, env), "galley stats --zero");
+  const r = build(name, env, o);
+  const s = galleyStats(env.GALLEY_DIR!);
+  Object.assign(r, { hits: s.hits, misses: s.misses });
+  if (note) {
+    const k = s.byKind;
+    r.note = `median wrapper time on a hit ${s.medianHitWrapperMs?.toFixed(1)} ms; build-script runs ${k.buildScript?.hits} hits / ${k.buildScript?.misses} misses / ${k.buildScript?.passthroughs} run; C ${k.cc?.hits} hits / ${k.cc?.misses} misses; passthroughs ${JSON.stringify(s.passthroughReasons)}`;
+  }
+  return r;
 }
 
 function sccacheStats(env: Env): { hits: number; misses: number } {
@@ -110,22 +159,46 @@ function sccacheStats(env: Env): { hits: number; misses: number } {
   return { hits: sum(s.cache_hits?.counts), misses: sum(s.cache_misses?.counts) };
 }
 
+/** The slowest units of a `cargo build --timings` report (its embedded UNIT_DATA). */
+function slowestUnits(target: string): string {
+  const dir = join(target, "cargo-timings");
+  const file = readdirSync(dir).find((f) => f.startsWith("cargo-timing-") && f.endsWith(".html"));
+  if (!file) return "no timings report";
+  const html = readFileSync(join(dir, file), "utf8");
+  const m = /const UNIT_DATA = (\[[\s\S]*?\]);\n/.exec(html);
+  if (!m) return "no UNIT_DATA in the timings report";
+  const units = JSON.parse(m[1]!) as { name: string; version: string; target: string; duration: number }[];
+  return units
+    .sort((a, b) => b.duration - a.duration)
+    .slice(0, 8)
+    .map((u) => `${u.name}${u.target} ${u.duration.toFixed(2)} s`)
+    .join(", ");
+}
+
+let timings = "";
 try {
   build("plain cargo, cold (before)", {});
 
-  const galleyDir = join(work, "galley-cache");
-  const galleyEnv = { RUSTC_WRAPPER: join(shims, "sccache"), GALLEY_DIR: galleyDir };
-  const gCold = build("galley, cold", galleyEnv);
-  const coldStats = galleyStats(galleyDir);
-  Object.assign(gCold, { hits: coldStats.hits, misses: coldStats.misses });
-  must(sh([opts.galley, "stats", "--zero"], REPO, { GALLEY_DIR: galleyDir }), "galley stats --zero");
-  const gWarm = build("galley, warm", galleyEnv);
-  const warmStats = galleyStats(galleyDir);
-  Object.assign(gWarm, {
-    hits: warmStats.hits,
-    misses: warmStats.misses,
-    note: `median wrapper time on a hit ${warmStats.medianHitWrapperMs?.toFixed(1)} ms; passthroughs ${JSON.stringify(warmStats.passthroughReasons)}`,
+  const galleyEnv = { RUSTC_WRAPPER: opts.galley, GALLEY_DIR: join(work, "galley-cache") };
+  galleyBuild("galley, cold (RUSTC_WRAPPER=galley)", galleyEnv);
+  galleyBuild("galley, warm, `galley` name", galleyEnv, {}, true);
+  galleyBuild("galley, warm, `sccache` name", { ...galleyEnv, RUSTC_WRAPPER: join(shims, "sccache") });
+  galleyBuild("galley, into another target dir", galleyEnv, { targetDir: join(work, "other-target") });
+  galleyBuild("galley, from another checkout path", galleyEnv, { at: elsewhere });
+
+  const portableEnv = { ...galleyEnv, GALLEY_DIR: join(work, "galley-portable"), GALLEY_PORTABLE: "1" };
+  galleyBuild("galley portable, cold", portableEnv);
+  galleyBuild("galley portable, into another target dir", portableEnv, {
+    targetDir: join(work, "other-target"),
   });
+  galleyBuild("galley portable, from another checkout path", portableEnv, { at: elsewhere }, true);
+
+  const warmTimed = join(work, "timed-target");
+  galleyBuild("galley, warm, `galley` name, --timings", galleyEnv, {
+    targetDir: warmTimed,
+    extra: ["--timings"],
+  });
+  timings = slowestUnits(warmTimed);
 
   if (sccache) {
     const sccacheEnv = {
@@ -153,20 +226,22 @@ function printReport(): void {
   const plain = runs.filter((r) => r.name.startsWith("plain"));
   if (plain.length === 0) return;
   const base = plain.reduce((a, r) => a + r.seconds, 0) / plain.length;
+  const baseCpu = plain.reduce((a, r) => a + r.cpu, 0) / plain.length;
   const sWarm = runs.find((r) => r.name.startsWith("sccache") && r.name.endsWith("warm"));
   const lines = [
     `machine: ${navigator.hardwareConcurrency} cores; rustc ${sh(["rustc", "--version"], REPO).out.trim()}`,
     `packages in Cargo.lock: ${(readFileSync(join(REPO, "bench/web-service/Cargo.lock"), "utf8").match(/^\[\[package\]\]/gm) ?? []).length}`,
     "",
-    "| build | wall time | × plain cold | × sccache warm | hits | misses |",
-    "| --- | --- | --- | --- | --- | --- |",
+    "| build | wall time | × plain cold | × sccache warm | CPU (user+sys) | CPU × plain | hits | misses |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ...runs.map(
       (r) =>
-        `| ${r.name} | ${r.seconds.toFixed(1)} s | ${(r.seconds / base).toFixed(2)} | ${sWarm ? (r.seconds / sWarm.seconds).toFixed(2) : "-"} | ${r.hits ?? "-"} | ${r.misses ?? "-"} |`,
+        `| ${r.name} | ${r.seconds.toFixed(1)} s | ${(r.seconds / base).toFixed(3)} | ${sWarm ? (r.seconds / sWarm.seconds).toFixed(2) : "-"} | ${r.cpu.toFixed(1)} s | ${(r.cpu / baseCpu).toFixed(3)} | ${r.hits ?? "-"} | ${r.misses ?? "-"} |`,
     ),
     "",
     ...runs.filter((r) => r.note).map((r) => `${r.name}: ${r.note}`),
-    `plain cold baseline: mean of ${plain.map((r) => r.seconds.toFixed(1)).join(" s and ")} s`,
+    `plain cold baseline: mean of ${plain.map((r) => r.seconds.toFixed(1)).join(" s and ")} s (CPU ${plain.map((r) => r.cpu.toFixed(1)).join(" s and ")} s)`,
+    ...(timings ? [`slowest units of galley's warm build (cargo --timings): ${timings}`] : []),
   ];
   console.log(lines.join("\n"));
 }

@@ -28,7 +28,8 @@ import { isCompiled } from "./persona.ts";
 const OPTIONS = {
   write: {
     kind: "boolean",
-    description: "Write Dockerfile and .dockerignore into the project (default: print the Dockerfile)",
+    description:
+      "Write the Dockerfile, its ignore file and .galley/ (galley's executable) into the project (default: print the Dockerfile)",
   },
   force: {
     kind: "boolean",

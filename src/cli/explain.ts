@@ -9,7 +9,12 @@ const OPTIONS = {} as const satisfies OptionTable;
 export const explainCommand: Command = {
   name: "explain",
   summary: "Say why a crate's last cache lookup missed: which part of its key changed",
-  help: () => renderHelp("galley explain <crate>", explainCommand.summary, OPTIONS),
+  help: () =>
+    renderHelp(
+      "galley explain <crate> | build_script:<package> | cc:<source file>",
+      explainCommand.summary,
+      OPTIONS,
+    ),
   async run(argv) {
     const { positionals } = parseArgs("explain", OPTIONS, argv, { maxPositionals: 1 });
     const crate = positionals[0];

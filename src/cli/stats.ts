@@ -108,6 +108,11 @@ function statRows(
         ] as [string, string][])
       : []),
     ["Misses", String(s.misses)],
+    ...(["rustc", "cc", "buildScript"] as const).map((k): [string, string] => {
+      const c = s.byKind[k];
+      const name = { rustc: "rustc compiles", cc: "C/C++ compiles", buildScript: "build-script runs" }[k];
+      return [`  ${name}`, `${c.hits} hits, ${c.misses} misses, ${c.passthroughs} passthroughs`];
+    }),
     ["Failed compiles (not stored)", String(s.compileFailures)],
     ...failedLine("  build-script probes (expected)", s.failedProbes),
     ...failedLine("  others", s.failedOther),

@@ -6,7 +6,18 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { copyFixture, FIXTURES, GALLEY, galley, listTree, ok, removeDir, run, tempDir } from "../helpers.ts";
+import {
+  copyFixture,
+  FIXTURES,
+  GALLEY,
+  galley,
+  listTree,
+  ok,
+  REPO,
+  removeDir,
+  run,
+  tempDir,
+} from "../helpers.ts";
 import {
   docker,
   dockerBuild,
@@ -48,6 +59,14 @@ function build(dir: string, tag: string, extra: string[] = []) {
   const r = said === undefined ? dockerBuild(dir, tag) : printedBuild(said, dir, tag, extra);
   if (r.code !== 0) throw new Error(`docker build ${tag} failed:\n${r.log.slice(-4000)}`);
   return r;
+}
+
+/** The report Dockerfile of docs/ci.md, as written there. */
+function reportDockerfile(): string {
+  const doc = readFileSync(join(REPO, "docs", "ci.md"), "utf8");
+  const m = /```dockerfile\n(# report\.Dockerfile[\s\S]*?)```/.exec(doc);
+  if (!m) throw new Error("docs/ci.md has no report.Dockerfile block");
+  return m[1]!;
 }
 
 function runImage(tag: string, args: string[] = []): string {
@@ -97,6 +116,32 @@ describe.skipIf(SKIP_DOCKER)("galley dockerfile on a real engine", () => {
     expect(runImage("galley-e2e-ws:2")).toBe("hello docker from a unix container #2\n");
     const s = mountStats("galley-amd64", "read");
     expect(s.crates).toEqual({ greeting: "hit", server: "miss" });
+    // The build step's log ends with one line of what the cache did in that build.
+    expect(rebuild.log).toMatch(
+      /galley: 2 units, 1 hits, 1 misses; [\d.]+ m?s saved; top miss: server \(bin\) [\d.]+ m?s: ~ file:app\/src\/main.rs/,
+    );
+
+    // galley report against the cache mount afterwards, as docs/ci.md says.
+    const report = join(root, "report");
+    writeFileSync(join(dir, "report.Dockerfile"), reportDockerfile());
+    const r = docker(
+      [
+        "build",
+        "--network=none",
+        "-f",
+        "report.Dockerfile",
+        "--build-arg",
+        `REPORT_AT=${Date.now()}`,
+        "--output",
+        `type=local,dest=${report}`,
+        ".",
+      ],
+      dir,
+    );
+    expect(r.code).toBe(0);
+    const html = readFileSync(join(report, "galley-report.html"), "utf8");
+    expect(html.match(/<a class="bar /g)).toHaveLength(2);
+    expect(html).toMatch(/<li class="miss-item miss"[^>]*><a class="unit" href="#u-\d+">server \(bin\)<\/a>/);
   });
 
   test("a new dependency: the cook runs again and every unchanged dependency hits", () => {

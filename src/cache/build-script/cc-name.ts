@@ -3,7 +3,8 @@
  * like a compiler cache it knows (`sccache`, …). When galley launches a build script while it is
  * RUSTC_WRAPPER under its own name, the script sees RUSTC_WRAPPER as a link named `sccache` to the
  * same executable: cc-rs then runs `sccache cc …`, which is galley caching C, and a script that runs
- * rustc through RUSTC_WRAPPER (feature probes) still reaches galley.
+ * rustc through RUSTC_WRAPPER (feature probes) still reaches galley. CMake (the cmake crate) takes
+ * galley as its C/C++ compiler launcher from the environment, unless the user chose one.
  */
 import { mkdirSync, readlinkSync, realpathSync, renameSync, symlinkSync } from "node:fs";
 import { basename, join } from "node:path";
@@ -41,4 +42,13 @@ export function wrapperForScripts(env: Env, self: string, cacheDir: string): str
   } catch {
     return undefined;
   }
+}
+
+/** The environment a build script runs in: cargo's, with galley as the C compiler cache. */
+export function envForScript(env: Env, self: string, cacheDir: string): Env {
+  const out: Env = { ...env };
+  const wrapper = wrapperForScripts(env, self, cacheDir);
+  if (wrapper) out.RUSTC_WRAPPER = wrapper;
+  for (const name of ["CMAKE_C_COMPILER_LAUNCHER", "CMAKE_CXX_COMPILER_LAUNCHER"]) out[name] ??= self;
+  return out;
 }

@@ -5,17 +5,19 @@
  * and lets cc-rs send its C compiles to galley), or directly when galley is gone.
  */
 import { chmodSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import type { RustcInvocation } from "../rustc/args.ts";
 
 export const REAL_SUFFIX = ".real";
 /** The first argument galley gets from a launcher. */
 export const LAUNCH_FLAG = "--galley-build-script";
 
-/** A build script's compile (cargo names every build script's crate `build_script_build`). */
+/** A build script's compile: crate `build_script_<file stem>`, written into `build/<pkg>-<hash>/`. */
 export function isBuildScriptCompile(inv: RustcInvocation): boolean {
   return (
-    inv.crateName === "build_script_build" &&
+    inv.crateName?.startsWith("build_script_") === true &&
+    inv.outDir !== undefined &&
+    basename(dirname(resolve(inv.outDir))) === "build" &&
     inv.crateTypes.length === 1 &&
     inv.crateTypes[0] === "bin" &&
     inv.emit.includes("link")
@@ -40,6 +42,7 @@ export function installLauncher(outDir: string, binName: string, galley: string)
   const script = [
     "#!/bin/sh",
     "# Written by galley (RUSTC_WRAPPER): runs the build script beside this file through galley's cache.",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a template
     'case "$0" in */*) d="${0%/*}" ;; *) d=. ;; esac',
     `real="$d/${binName}${REAL_SUFFIX}"`,
     `if [ -x ${quote(galley)} ]; then exec ${quote(galley)} ${LAUNCH_FLAG} "$real" "$@"; fi`,

@@ -18,7 +18,7 @@ import { runPlain } from "../engine/run-compiler.ts";
 import { recordStat, type StatEvent } from "../engine/stats.ts";
 import { resolveOnPath } from "../engine/tool-identity.ts";
 import { newReport } from "../store/report.ts";
-import { wrapperForScripts, wrapperIsGalley } from "./cc-name.ts";
+import { envForScript, wrapperIsGalley } from "./cc-name.ts";
 import { parseDirectives } from "./directives.ts";
 import { runBasePartsOf } from "./key.ts";
 import { packageSourceOf } from "./source.ts";
@@ -40,8 +40,7 @@ export async function runBuildScript(script: string, args: string[]): Promise<nu
   } catch {
     return await runPlain(argv);
   }
-  const wrapper = wrapperForScripts(env, process.execPath, dir);
-  const runEnv = wrapper ? { ...env, RUSTC_WRAPPER: wrapper } : env;
+  const runEnv = envForScript(env, process.execPath, dir);
 
   const outDir = env.OUT_DIR ? resolve(env.OUT_DIR) : undefined;
   const manifestDir = env.CARGO_MANIFEST_DIR ? resolve(env.CARGO_MANIFEST_DIR) : undefined;

@@ -11,6 +11,7 @@ import {
   CorruptEntry,
   getBlobs,
   inlineBytes,
+  MANIFEST_OUTPUT,
   putBlobs,
   type Store,
   type StoredOutput,
@@ -22,7 +23,6 @@ import { directPartsOf, type KeyParts, keyOf } from "./key.ts";
 import { expand, type PathToken, tokenize } from "./path-tokens.ts";
 import type { StatEvent } from "./stats.ts";
 
-const MANIFEST_OUTPUT = "direct-mode-manifest.json";
 /** A manifest up to this size travels inside its record (one round trip less on a remote store). */
 const MAX_INLINE = 64 * 1024;
 
@@ -55,6 +55,8 @@ export interface ActionSpec {
   nested?: boolean;
   /** Paths written as tokens in the direct-mode file list, so that its key does not hold them. */
   pathTokens?: PathToken[];
+  /** Variables whose values (as direct-mode parts) hold paths written as those tokens too. */
+  tokenEnv?: string[];
 }
 
 export interface OutputFile {
@@ -194,8 +196,12 @@ export class ActionCache {
       this.digests,
     );
     const renamed: KeyParts = {};
-    for (const [name, value] of Object.entries(parts))
-      renamed[name.startsWith("file:") ? `file:${tokenize(name.slice(5), tokens)}` : name] = value;
+    for (const [name, value] of Object.entries(parts)) {
+      if (name.startsWith("file:")) renamed[`file:${tokenize(name.slice(5), tokens)}`] = value;
+      else if (spec.tokenEnv?.includes(name.slice("env-dep:".length)))
+        renamed[name] = tokenize(value, tokens);
+      else renamed[name] = value;
+    }
     return renamed;
   }
 

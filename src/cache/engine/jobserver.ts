@@ -1,11 +1,24 @@
+import { fstatSync } from "node:fs";
+
 /**
  * cargo hands its jobserver to rustc as two inherited file descriptors named in CARGO_MAKEFLAGS;
  * a wrapper must pass them on, or rustc warns and runs without the build's parallelism limits.
+ * make names them in MAKEFLAGS but leaves them closed for commands it does not mark as recursive
+ * (a compile under CMake's launcher): only descriptors that are open are passed.
  */
 export function jobserverFds(env: Record<string, string | undefined>): number[] {
   const flags = `${env.CARGO_MAKEFLAGS ?? ""} ${env.MAKEFLAGS ?? ""}`;
   const m = /--jobserver-(?:fds|auth)=(\d+),(\d+)/.exec(flags);
-  return m ? [Number(m[1]), Number(m[2])].filter((fd) => fd > 2) : [];
+  return m ? [Number(m[1]), Number(m[2])].filter((fd) => fd > 2 && isOpen(fd)) : [];
+}
+
+function isOpen(fd: number): boolean {
+  try {
+    fstatSync(fd);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A Bun.spawn stdio array that also passes the jobserver descriptors through. */

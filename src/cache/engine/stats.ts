@@ -60,6 +60,22 @@ export interface StatsSummary {
   bytesRead: number;
   bytesWritten: number;
   medianHitWrapperMs: number | null;
+  /** The same counts per kind of action: rustc compiles, C/C++ compiles, build-script runs. */
+  byKind: Record<ActionKind, KindCounts>;
+}
+
+export type ActionKind = "rustc" | "cc" | "buildScript";
+export interface KindCounts {
+  hits: number;
+  misses: number;
+  passthroughs: number;
+}
+
+/** The kind of an event, from its label (`cc:<source>`, `build_script:<package>`, else a crate). */
+export function kindOf(label: string | undefined): ActionKind {
+  if (label?.startsWith("cc:")) return "cc";
+  if (label?.startsWith("build_script:")) return "buildScript";
+  return "rustc";
 }
 
 const statsFile = (dir: string) => join(dir, "v1", "stats.log");
@@ -114,9 +130,18 @@ export function readStats(dir: string): StatsSummary {
     bytesRead: 0,
     bytesWritten: 0,
     medianHitWrapperMs: null,
+    byKind: {
+      rustc: { hits: 0, misses: 0, passthroughs: 0 },
+      cc: { hits: 0, misses: 0, passthroughs: 0 },
+      buildScript: { hits: 0, misses: 0, passthroughs: 0 },
+    },
   };
   const hitTimes: number[] = [];
   for (const e of readEvents(dir)) {
+    const kind = s.byKind[kindOf(e.crate)];
+    if (e.outcome === "hit") kind.hits++;
+    else if (e.outcome === "miss" && e.reason !== "compile failed") kind.misses++;
+    else if (e.outcome === "passthrough") kind.passthroughs++;
     s.bytesRead += e.bytesRead ?? 0;
     s.bytesWritten += e.bytesWritten ?? 0;
     s.corruptEntries += e.corrupt ?? 0;

@@ -40,13 +40,16 @@ export interface PathPolicy {
   extraArgs: string[];
   /** Keep OUT_DIR's real value in the key: a proc-macro may read it without rustc knowing. */
   rawOutDir: boolean;
+  /** env! values keyed with tokens (portable mode: OUT_DIR, whose use is include!). */
+  tokenEnv: string[];
 }
 
 export function pathPolicyOf(inv: RustcInvocation, cwd: string, env: Env): PathPolicy {
   const profile = inv.outDir ? profileDirOf(resolve(cwd, inv.outDir)) : undefined;
   const profileToken = profile ? [{ token: PROFILE_TOKEN, path: profile }] : [];
   const rawOutDir = inv.externs.some((e) => e.path?.endsWith(".so"));
-  if (!isPortable(env)) return { keyTokens: profileToken, fileTokens: [], extraArgs: [], rawOutDir };
+  if (!isPortable(env))
+    return { keyTokens: profileToken, fileTokens: [], extraArgs: [], rawOutDir, tokenEnv: [] };
   const cargoHome = cargoHomeOf(env);
   const tokens: PathToken[] = [{ token: CARGO_HOME_TOKEN, path: cargoHome }];
   if (!isWithin(cwd, cargoHome)) tokens.push({ token: CHECKOUT_TOKEN, path: cwd });
@@ -56,5 +59,5 @@ export function pathPolicyOf(inv: RustcInvocation, cwd: string, env: Env): PathP
     const to = t.token === PROFILE_TOKEN ? `${REMAP_TO[t.token]}/${basename(t.path)}` : REMAP_TO[t.token];
     return `--remap-path-prefix=${t.path}=${to}`;
   });
-  return { keyTokens: tokens, fileTokens: tokens, extraArgs, rawOutDir };
+  return { keyTokens: tokens, fileTokens: tokens, extraArgs, rawOutDir, tokenEnv: ["OUT_DIR"] };
 }

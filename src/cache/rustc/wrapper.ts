@@ -55,7 +55,7 @@ export async function runRustcWrapper(rustc: string, args: string[]): Promise<nu
   const report = newReport();
   const cache = new ActionCache(await cacheStore(dir, env, report), dir, digests, cwd, env, event);
   let spec: ActionSpec | undefined;
-  let paths: PathPolicy = { keyTokens: [], fileTokens: [], extraArgs: [], rawOutDir: true };
+  let paths: PathPolicy = { keyTokens: [], fileTokens: [], extraArgs: [], rawOutDir: true, tokenEnv: [] };
   try {
     paths = pathPolicyOf(inv, cwd, env);
     spec = specOf(inv, rustc, cwd, env, dir, digests, paths);
@@ -82,14 +82,18 @@ export async function runRustcWrapper(rustc: string, args: string[]): Promise<nu
   noteStoreReport(event, report);
   const compiled = await compileMiss([rustc, ...args, ...paths.extraArgs], dir, event);
   if (compiled.code !== 0) return compiled.code;
+  const saving = performance.now();
   try {
     event.reason = await save(cache, spec, inv, cwd, compiled);
     if (event.reason === "stored") maybeStartGc(env);
   } catch (err) {
     storeFailed(dir, err, event);
   }
+  if (isDebug()) debug(`${label}: stored in ${(performance.now() - saving).toFixed(1)} ms`);
   noteStoreReport(event, report);
   launchThroughGalley(inv, cwd, env);
+  // A miss's own cost is its wrapper time less the compile.
+  event.wrapperMs = performance.now() - started;
   recordStat(dir, event);
   return 0;
 }
@@ -127,6 +131,7 @@ function specOf(
     ],
     isText: (name) => name.endsWith(".d"),
     pathTokens: paths.fileTokens,
+    tokenEnv: paths.tokenEnv,
   };
 }
 

@@ -35,6 +35,17 @@ export interface BackendHooks {
   signs?: boolean;
 }
 
+/**
+ * What a promise rejects with. (bun's `expect(promise).rejects` holds back the I/O of libraries
+ * built on node:http2, such as gRPC's, until their deadline: awaited here instead.)
+ */
+async function failureOf(p: Promise<unknown>): Promise<unknown> {
+  return await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+}
+
 export function storeConformance(
   name: string,
   fresh: () => Promise<Store> | Store,
@@ -113,7 +124,7 @@ export function storeConformance(
       const store = await fresh();
       await store.putBlob(digest, blob);
       await hooks.corruptBlob(store, digest);
-      await expect(store.getBlob(digest)).rejects.toBeInstanceOf(CorruptEntry);
+      expect(await failureOf(store.getBlob(digest))).toBeInstanceOf(CorruptEntry);
       expect(await store.hasBlob(digest)).toBe(false);
     });
 
@@ -121,7 +132,7 @@ export function storeConformance(
       const store = await fresh();
       await store.putAction(key, result);
       await hooks.corruptAction(store, key);
-      await expect(store.getAction(key)).rejects.toBeInstanceOf(CorruptEntry);
+      expect(await failureOf(store.getAction(key))).toBeInstanceOf(CorruptEntry);
       expect(await store.getAction(key)).toBeUndefined();
     });
 
