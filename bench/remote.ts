@@ -9,7 +9,7 @@
  * Then what a store that cannot be reached adds to a whole build (the small test/fixtures/cache-ws
  * project, cold: every unit asks the store): refused connections and a server that never answers.
  * Last, what connecting to Redis costs a wrapper process, without and with TLS.
- * Servers run on 127.0.0.1 (scripts/test-servers.sh installs them).
+ * Servers run on 127.0.0.1 (scripts/test-servers/ installs them).
  *
  *   flock /tmp/galley-bench.lock ./node_modules/.bin/bun bench/remote.ts [--project bench/web-service]
  *     [--galley dist/galley] [--sccache PATH] [--skip-sccache] [--only unreachable]
@@ -18,7 +18,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { freePort, silentServer, startRedis, startS3 } from "../test/servers.ts";
+import { freePort, startRedis, startS3, startSilentServer } from "../test/servers.ts";
 
 const REPO = resolve(import.meta.dir, "..");
 const { values: opts } = parseArgs({
@@ -212,11 +212,11 @@ async function sharedStores(): Promise<void> {
 }
 
 /** A cold build of the small fixture with no store, a refused one and a silent one. */
-function unreachable(): void {
+async function unreachable(): Promise<void> {
   const project = join(work, "cache-ws");
   cpSync(join(REPO, "test", "fixtures", "cache-ws"), project, { recursive: true });
   must(sh(["cargo", "fetch", "--locked"], project), "cargo fetch");
-  const silent = silentServer();
+  const silent = await startSilentServer();
   try {
     const cases: [string, Env][] = [
       ["galley, no store", {}],
@@ -247,7 +247,7 @@ function unreachable(): void {
       );
     }
   } finally {
-    silent.stop();
+    await silent.stop();
   }
 }
 
@@ -333,7 +333,7 @@ async function connections(): Promise<void> {
 
 try {
   if (opts.only !== "unreachable") await sharedStores();
-  unreachable();
+  await unreachable();
   await connections();
 } finally {
   console.log(

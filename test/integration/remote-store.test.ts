@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "
 import { join } from "node:path";
 import { readStats } from "../../src/cache/engine/stats.ts";
 import { GALLEY, removeDir, run, tempDir } from "../helpers.ts";
-import { type RedisServer, type S3Server, silentServer, startRedis, startS3 } from "../servers.ts";
+import { type RedisServer, type S3Server, startRedis, startS3, startSilentServer } from "../servers.ts";
 import { ALL_UNITS, appOutput, type CacheProject, cachedBuild, cacheProject } from "./cache-harness.ts";
 
 const APP_OUTPUT = appOutputOnce();
@@ -270,8 +270,8 @@ describe("shared store faults", () => {
     }
   });
 
-  test("a server that accepts connections and never answers: time-outs, one warning, other processes leave it alone", () => {
-    const silent = silentServer();
+  test("a server that accepts connections and never answers: time-outs, one warning, other processes leave it alone", async () => {
+    const silent = await startSilentServer();
     try {
       const p = cacheProject();
       const started = performance.now();
@@ -305,7 +305,7 @@ describe("shared store faults", () => {
         expect(performance.now() - t).toBeLessThan(5000);
       }
     } finally {
-      silent.stop();
+      await silent.stop();
     }
   });
 

@@ -3,7 +3,7 @@ import { sha256Hex } from "../../../src/cache/engine/digest.ts";
 import { WriteRefused } from "../../../src/cache/store/breaker.ts";
 import { openRedisStore } from "../../../src/cache/store/redis.ts";
 import { type RedisServer, startRedis } from "../../servers.ts";
-import { storeConformance, testConfig } from "./conformance.ts";
+import { storeConformance, testConfig } from "../../unit/store/conformance.ts";
 
 let server: RedisServer;
 let n = 0;

@@ -5,7 +5,7 @@ import { sha256Hex } from "../../../src/cache/engine/digest.ts";
 import { openS3Store } from "../../../src/cache/store/s3.ts";
 import { removeDir, tempDir } from "../../helpers.ts";
 import { type S3Server, startS3 } from "../../servers.ts";
-import { storeConformance, testConfig } from "./conformance.ts";
+import { storeConformance, testConfig } from "../../unit/store/conformance.ts";
 
 let server: S3Server;
 let n = 0;
