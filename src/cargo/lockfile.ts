@@ -199,3 +199,27 @@ export function compareSemver(a: string, b: string): number {
 export function lockPackages(text: string, where = "Cargo.lock"): Set<string> {
   return new Set(split(text, where).packages.map((b) => `${b.name} ${b.version} ${b.source ?? ""}`));
 }
+
+/**
+ * The registry and git packages (`name version`) whose dependencies name the local package `name`
+ * (an entry without a source, such as the target of a `[patch]`), sorted.
+ */
+export function remoteDependents(text: string, name: string, where = "Cargo.lock"): string[] {
+  const { packages } = split(text, where);
+  const localVersions = new Set(
+    packages.filter((b) => b.source === undefined && b.name === name).map((b) => b.version),
+  );
+  if (localVersions.size === 0) return [];
+  const out = new Set<string>();
+  for (const b of packages) {
+    if (b.source === undefined) continue;
+    const uses = dependencyRefs(b).some(
+      (r) =>
+        r.name === name &&
+        r.source === undefined &&
+        (r.version === undefined || localVersions.has(r.version)),
+    );
+    if (uses) out.add(`${b.name} ${b.version}`);
+  }
+  return [...out].sort();
+}

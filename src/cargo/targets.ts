@@ -27,8 +27,12 @@ export interface PackageTargets {
   benches: Target[];
   /** Build script path relative to the package, or undefined when there is none. */
   build?: string;
-  /** True when no target was found and a `src/main.rs` binary was assumed (manifests-only context). */
-  assumedMain: boolean;
+  /**
+   * False when the package directory holds none of its sources (no `src/`, `tests/`, `examples/`,
+   * `benches/`, build script or declared target file): a context of manifests only, where the
+   * targets cargo would discover are unknown and must be guessed from the manifests.
+   */
+  hasSources: boolean;
 }
 
 interface KindLayout {
@@ -57,29 +61,40 @@ export function discoverTargets(
   for (const kind of Object.keys(LAYOUTS) as Exclude<TargetKind, "lib">[]) {
     kinds[kind] = discoverKind(pkgDir, manifest, packageName, edition, LAYOUTS[kind], kind, pkg, where);
   }
-  let assumedMain = false;
-  const any = lib || Object.values(kinds).some((list) => list.length > 0);
-  if (!any) {
-    // Nothing to build: the context holds only the manifests (the common planner stage copies just
-    // Cargo.toml and Cargo.lock). A package must have a target, and `cargo new` makes src/main.rs.
-    // (A package of only tests or examples is real and left as it is.)
-    assumedMain = true;
-    kinds.bin.push({
-      kind: "bin",
-      name: packageName,
-      path: "src/main.rs",
-      table: { name: packageName, path: "src/main.rs" },
-    });
-  }
+  const build = buildScript(pkgDir, pkg, where);
   return {
     ...(lib ? { lib } : {}),
     bins: kinds.bin,
     examples: kinds.example,
     tests: kinds.test,
     benches: kinds.bench,
-    ...buildScript(pkgDir, pkg, where),
-    assumedMain,
+    ...build,
+    hasSources:
+      ["src", "tests", "examples", "benches"].some((d) => holdsRust(join(pkgDir, d))) ||
+      [lib, ...Object.values(kinds).flat()].some((t) => t !== undefined && isFile(join(pkgDir, t.path))) ||
+      (build.build !== undefined && isFile(join(pkgDir, build.build))),
   };
+}
+
+/**
+ * Whether a directory holds a Rust file at any depth (breadth first, so `src/lib.rs` is found at
+ * once). A directory that holds only other packages' manifests (a manifests-only context of
+ * `examples/x/Cargo.toml`) holds no sources of this package.
+ */
+function holdsRust(dir: string): boolean {
+  const queue = [dir];
+  for (let d = queue.shift(); d !== undefined; d = queue.shift()) {
+    const entries = listDir(d);
+    if (entries.some((e) => !e.isDirectory() && e.name.endsWith(".rs"))) return true;
+    for (const e of entries)
+      if (e.isDirectory() && !e.name.startsWith(".") && e.name !== "target") queue.push(join(d, e.name));
+  }
+  return false;
+}
+
+/** The default path of a bin target named `name`, as cargo infers it when none is declared. */
+export function defaultBinPath(name: string, packageName: string): string {
+  return name === packageName ? "src/main.rs" : `src/bin/${name}.rs`;
 }
 
 function discoverLib(

@@ -7,7 +7,7 @@ import { dirname, join, resolve } from "node:path";
 import { InputError } from "../errors.ts";
 import { dependencyEntries, overrideEntries } from "./dependencies.ts";
 import { expandDirGlob, hasGlobMeta } from "./glob.ts";
-import { cleanRel, isDir, isFile, isInside, relPosix } from "./paths.ts";
+import { cleanRel, isDir, isFile, isInside, joinRel, relPosix } from "./paths.ts";
 import { asString, asTable, readToml, type TomlTable } from "./toml.ts";
 
 export interface LocalPackage {
@@ -151,7 +151,7 @@ export function loadWorkspace(rootManifestPath: string): Workspace {
       }
       if (target === undefined) continue;
       const inside = isInside(join(root, target), root) && !isExcluded(target);
-      load(target, pkg.member && inside, `path dependency "${dep.key}" of ${rel}/Cargo.toml`);
+      load(target, pkg.member && inside, `path dependency "${dep.key}" of ${joinRel(rel, "Cargo.toml")}`);
     }
   }
 

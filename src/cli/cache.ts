@@ -1,8 +1,9 @@
 import { cacheConfig } from "../cache/engine/config.ts";
 import { clearJournals, KEEP_BUILDS, pruneJournals } from "../cache/engine/journal.ts";
+import { ignoredSettings, storeConfig } from "../cache/engine/store-config.ts";
 import { DiskStore } from "../cache/store/disk.ts";
 import { UsageError } from "../errors.ts";
-import { note } from "../util/term.ts";
+import { note, warn } from "../util/term.ts";
 import { type OptionTable, parseArgs, renderHelp } from "./args.ts";
 import type { Command } from "./command.ts";
 
@@ -12,13 +13,14 @@ const OPTIONS = {
 
 export const cacheCommand: Command = {
   name: "cache",
-  summary: "Maintain the compiler cache: gc (evict to the size limit), clear, verify",
+  summary:
+    "Maintain the compiler cache: gc (evict to the size limit), clear, verify, ping (the shared store)",
   help: () =>
     renderHelp(
-      "galley cache gc|clear|verify",
+      "galley cache gc|clear|verify|ping",
       cacheCommand.summary,
       OPTIONS,
-      "\n  gc      remove least recently used entries until under GALLEY_CACHE_SIZE\n  clear   remove every entry\n  verify  check every stored blob against its digest; remove damaged ones\n",
+      "\n  gc      remove least recently used entries until under GALLEY_CACHE_SIZE\n  clear   remove every entry\n  verify  check every stored blob against its digest; remove damaged ones\n  ping    say whether the shared store (GALLEY_STORE) answers, and whether galley may read and write there\n",
     ),
   async run(argv) {
     const { positionals, options } = parseArgs("cache", OPTIONS, argv, { maxPositionals: 1 });
@@ -47,8 +49,24 @@ export const cacheCommand: Command = {
         note(`checked ${checked} entries; removed ${removed} damaged`);
         return removed > 0 ? 1 : 0;
       }
+      case "ping":
+        return await ping();
       default:
-        throw new UsageError("usage: galley cache gc|clear|verify", 'run "galley cache --help"');
+        throw new UsageError("usage: galley cache gc|clear|verify|ping", 'run "galley cache --help"');
     }
   },
 };
+
+/** One line each: does the store answer, may galley read, may it write. Exit 1 when any is no. */
+async function ping(): Promise<number> {
+  for (const ignored of ignoredSettings(process.env)) warn(`ignored: ${ignored}`);
+  const config = await storeConfig(process.env);
+  if (!config) {
+    process.stdout.write("no shared store configured (set GALLEY_STORE); the local cache is used alone\n");
+    return 1;
+  }
+  const { pingStore } = await import("../cache/store/ping.ts");
+  const lines = await pingStore(config);
+  process.stdout.write(`${lines.map((l) => l.text).join("\n")}\n`);
+  return lines.every((l) => l.ok) ? 0 : 1;
+}

@@ -17,6 +17,7 @@ import {
   type Runtime,
   renderDockerfile,
   renderDockerignore,
+  STORE_SECRET_FILE,
 } from "../docker/generate/render.ts";
 import { InputError, RefusedError, UsageError } from "../errors.ts";
 import { note } from "../util/term.ts";
@@ -27,7 +28,8 @@ import { isCompiled } from "./persona.ts";
 const OPTIONS = {
   write: {
     kind: "boolean",
-    description: "Write Dockerfile and .dockerignore into the project (default: print the Dockerfile)",
+    description:
+      "Write the Dockerfile, its ignore file and .galley/ (galley's executable) into the project (default: print the Dockerfile)",
   },
   force: {
     kind: "boolean",
@@ -55,6 +57,11 @@ const OPTIONS = {
     value: "PATH",
     description: "Cargo.toml of the project (default: found from here)",
   },
+  store: {
+    kind: "string",
+    value: "URL",
+    description: `A shared cache store for the build steps (s3://…, redis://…); credentials go in ${STORE_SECRET_FILE}, passed as a BuildKit secret`,
+  },
 } as const satisfies OptionTable;
 
 export const dockerfileCommand: Command = {
@@ -62,7 +69,7 @@ export const dockerfileCommand: Command = {
   summary: "Write the multi-stage Dockerfile and .dockerignore that fit the project",
   help: () =>
     renderHelp(
-      "galley dockerfile [--write] [--bin NAME] [--runtime KIND] [--context DIR] [--galley-from context|image REF|url URL SHA256]",
+      "galley dockerfile [--write] [--bin NAME] [--runtime KIND] [--context DIR] [--galley-from context|image REF|url URL SHA256] [--store URL]",
       dockerfileCommand.summary,
       OPTIONS,
       "\n--galley-from takes its words as separate values: --galley-from image --galley-from REF, or\n--galley-from=image --galley-from=ghcr.io/acme/galley:0.1 (the same for url URL SHA256).\n",
@@ -74,6 +81,7 @@ export const dockerfileCommand: Command = {
       throw new UsageError(`--runtime ${options.runtime}: not one of ${RUNTIMES.join(", ")}`);
     }
     const galley = galleySource(options["galley-from"]);
+    const store = options.store === undefined ? undefined : storeUrl(options.store);
     if (options.context !== undefined && !isDir(options.context)) {
       throw new UsageError(`--context ${options.context}: not a directory`);
     }
@@ -99,6 +107,7 @@ export const dockerfileCommand: Command = {
       galley,
       caCerts: facts.tlsCrates.length > 0 || isMusl(runtime),
       context: context.layout,
+      ...(store ? { store } : {}),
     };
     note(
       `binary ${bin.name} (package ${bin.pkg}); Rust ${facts.rust.version} from ${facts.rust.from}; runtime ${runtime}`,
@@ -122,7 +131,11 @@ export const dockerfileCommand: Command = {
       const ignoreName = dockerignoreName(context.layout);
       written.push(
         writeOwned(join(facts.root, "Dockerfile"), dockerfile, options.force),
-        writeOwned(join(facts.root, ignoreName), renderDockerignore(context.layout), options.force),
+        writeOwned(
+          join(facts.root, ignoreName),
+          renderDockerignore(context.layout, store !== undefined),
+          options.force,
+        ),
         removeStaleIgnore(join(facts.root, "Dockerfile.dockerignore"), ignoreName),
       );
       if (galley.kind === "context") written.push(...placeExecutable(join(facts.root, GALLEY_DIR)));
@@ -139,11 +152,28 @@ export const dockerfileCommand: Command = {
       context: here(context.dir),
       galleyContext: galley.kind === "context" ? here(join(facts.root, GALLEY_DIR)) : undefined,
       tag: bin.name,
+      ...(store ? { storeSecret: here(join(facts.root, STORE_SECRET_FILE)) } : {}),
     });
+    if (store)
+      note(
+        `the build reads the store's credentials from ${STORE_SECRET_FILE} (KEY=VALUE lines, e.g. AWS_ACCESS_KEY_ID=…, AWS_SECRET_ACCESS_KEY=… or GALLEY_STORE_PASSWORD=…); keep it out of git`,
+      );
     note(`build it with: ${line}`);
     return 0;
   },
 };
+
+/** The store URL for the Dockerfile: a scheme galley has, and no password (that goes in the secret). */
+function storeUrl(url: string): string {
+  const m = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]*)/i.exec(url);
+  if (!m) throw new UsageError(`--store ${url}: not a URL (s3://bucket/prefix, redis://host:6379, …)`);
+  if (m[2]!.includes("@") && m[2]!.split("@")[0]!.includes(":"))
+    throw new UsageError(
+      `--store ${url.replace(/:[^:@/]*@/, ":***@")}: the URL carries a password, which would be written into the Dockerfile`,
+      `put it in ${STORE_SECRET_FILE} as GALLEY_STORE_PASSWORD=… and give --store without it`,
+    );
+  return url;
+}
 
 function galleySource(words: string[]): GalleySource {
   const [kind, ...rest] = words;

@@ -10,13 +10,13 @@ import { UsageError } from "../errors.ts";
 
 export async function runSccacheCompat(
   args: string[],
-  showStats: (o: { format: "text" | "json"; zero: boolean }) => number,
+  showStats: (o: { format: "text" | "json"; zero: boolean }) => Promise<number>,
 ): Promise<number> {
   const [first, ...rest] = args;
   switch (first) {
     case "--show-stats":
     case "-s":
-      return showStats({
+      return await showStats({
         format: rest.includes("--stats-format=json") || rest.includes("json") ? "json" : "text",
         zero: false,
       });

@@ -3,6 +3,7 @@ import { processId, processInfo } from "../cache/engine/build-id.ts";
 import { type CacheConfig, cacheConfig } from "../cache/engine/config.ts";
 import { type Journal, listJournals, readJournal } from "../cache/engine/journal.ts";
 import { readStats, type StatsSummary, zeroedAt, zeroStats } from "../cache/engine/stats.ts";
+import { type StoreConfig, storeConfig } from "../cache/engine/store-config.ts";
 import { DiskStore } from "../cache/store/disk.ts";
 import { UsageError } from "../errors.ts";
 import { buildView, mib, selectJournal } from "../report/build-view.ts";
@@ -53,11 +54,14 @@ export const statsCommand: Command = {
       return 0;
     }
     if (options.summary) return writeSummary(dir);
-    return showStats({ format: format as (typeof FORMATS)[number], zero: options.zero });
+    return await showStats({ format: format as (typeof FORMATS)[number], zero: options.zero });
   },
 };
 
-export function showStats(options: { format: "text" | "json" | "markdown"; zero: boolean }): number {
+export async function showStats(options: {
+  format: "text" | "json" | "markdown";
+  zero: boolean;
+}): Promise<number> {
   const config = cacheConfig(process.env);
   if (options.zero) {
     zeroStats(config.dir);
@@ -66,13 +70,15 @@ export function showStats(options: { format: "text" | "json" | "markdown"; zero:
   }
   const s = readStats(config.dir);
   const storeBytes = new DiskStore(config.dir).sizeBytes();
+  const shared = await storeConfig(process.env);
+  const store = shared ? sharedStoreName(shared) : "local disk only";
   if (options.format === "json") {
     process.stdout.write(
-      `${JSON.stringify({ ...s, cacheDir: config.dir, storeBytes, maxBytes: config.maxSize }, null, 2)}\n`,
+      `${JSON.stringify({ ...s, cacheDir: config.dir, store, storeBytes, maxBytes: config.maxSize }, null, 2)}\n`,
     );
     return 0;
   }
-  const rows = statRows(s, config, storeBytes);
+  const rows = statRows(s, config, storeBytes, store, shared !== undefined);
   if (options.format === "markdown") {
     const md = rows.map(([l, v]) => `| ${l.startsWith("  ") ? `&nbsp;&nbsp;${l.trim()}` : l} | ${v} |`);
     process.stdout.write(`| galley cache | |\n| --- | ---: |\n${md.join("\n")}\n`);
@@ -83,10 +89,24 @@ export function showStats(options: { format: "text" | "json" | "markdown"; zero:
   return 0;
 }
 
-function statRows(s: StatsSummary, config: CacheConfig, storeBytes: number): [string, string][] {
+function statRows(
+  s: StatsSummary,
+  config: CacheConfig,
+  storeBytes: number,
+  store: string,
+  shared: boolean,
+): [string, string][] {
+  const remote = shared || s.remoteHits + s.rejectedRecords + s.unsignedRecords + s.remoteErrors > 0;
   return [
     ["Cache location", config.dir],
+    ["Store", store],
     ["Hits", String(s.hits)],
+    ...(remote
+      ? ([
+          ["  local", String(s.localHits)],
+          ["  remote", String(s.remoteHits)],
+        ] as [string, string][])
+      : []),
     ["Misses", String(s.misses)],
     ...(["rustc", "cc", "buildScript"] as const).map((k): [string, string] => {
       const c = s.byKind[k];
@@ -105,6 +125,13 @@ function statRows(s: StatsSummary, config: CacheConfig, storeBytes: number): [st
       .sort()
       .map(([r, n]): [string, string] => [`  ${r}`, String(n)]),
     ["Corrupt entries removed", String(s.corruptEntries)],
+    ...(remote
+      ? ([
+          ["Shared records refused (unsafe)", String(s.rejectedRecords)],
+          ["Shared records refused (signature)", String(s.unsignedRecords)],
+          ["Shared store failures", String(s.remoteErrors)],
+        ] as [string, string][])
+      : []),
     ["Compile time saved", `${(s.compileMsSaved / 1000).toFixed(1)} s`],
     [
       "Median wrapper time on a hit",
@@ -159,4 +186,17 @@ function failedLine(label: string, byCrate: Record<string, number>): [string, st
   const names = Object.keys(byCrate).sort();
   if (names.length === 0) return [];
   return [[label, names.map((n) => (byCrate[n]! > 1 ? `${n} ×${byCrate[n]}` : n)).join(", ")]];
+}
+
+function sharedStoreName(c: StoreConfig): string {
+  const modes = [c.readOnly ? "read-only" : "", c.secret ? "signed" : ""].filter(Boolean);
+  return `local disk + ${redactUrl(c.url)}${modes.length ? ` (${modes.join(", ")})` : ""}`;
+}
+
+/** The URL without its password. */
+function redactUrl(url: string): string {
+  return url.replace(
+    /\/\/([^/@]*)@/,
+    (_, auth: string) => `//${auth.includes(":") ? `${auth.split(":")[0]}:***` : auth}@`,
+  );
 }

@@ -3,11 +3,11 @@
  * the lockfile), masks local versions so that bumps keep the dependency layer, and makes every
  * target explicit so the skeleton needs no source tree.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { stringify } from "smol-toml";
 import { dependencyEntries, overrideEntries } from "../cargo/dependencies.ts";
-import { maskLockVersions, pruneLock } from "../cargo/lockfile.ts";
+import { maskLockVersions, pruneLock, remoteDependents } from "../cargo/lockfile.ts";
 import { isFile, joinRel, relPosix } from "../cargo/paths.ts";
 import { discoverTargets, type PackageTargets, type Target } from "../cargo/targets.ts";
 import { asString, asTable, isTable, type TomlTable } from "../cargo/toml.ts";
@@ -19,6 +19,8 @@ import {
   type Workspace,
 } from "../cargo/workspace.ts";
 import { InputError } from "../errors.ts";
+import { artifactBinRequests, describeGuesses, type GuessReason, guessTargets } from "./guess-targets.ts";
+import { realSources } from "./real-sources.ts";
 import { type DummySource, RECIPE_SCHEMA, type Recipe, type RecipeFile } from "./recipe.ts";
 
 /** The version every local package gets in the recipe. */
@@ -40,34 +42,38 @@ export function prepare(opts: PrepareOptions): PrepareResult {
   const rootManifestPath = findWorkspaceRoot(findManifest(opts.start));
   const ws = loadWorkspace(rootManifestPath);
   const notes: string[] = [];
-  for (const nested of ws.skippedNested) notes.push(`left out nested workspace ${nested}`);
+  for (const nested of ws.skippedNested)
+    notes.push(`left out nested workspace ${joinRel(nested, "Cargo.toml")}`);
 
   const targets = new Map<string, PackageTargets>();
   const dependedOn = new Set([...ws.overrideDirs, ...ws.packages.flatMap((p) => pathDependencyDirs(ws, p))]);
+  const artifactBins = new Map<string, string[]>();
+  for (const pkg of ws.packages) {
+    const requests = artifactBinRequests(
+      pkg.manifest,
+      (path) => relPosix(ws.root, resolve(ws.root, pkg.dir, path)),
+      (dir) => ws.packages.find((p) => p.dir === dir)?.name,
+    );
+    for (const [dir, bin] of requests) artifactBins.set(dir, [...(artifactBins.get(dir) ?? []), bin]);
+  }
+  const guesses = new Map<string, GuessReason[]>();
   for (const pkg of ws.packages) {
     const t = discoverTargets(
       join(ws.root, pkg.dir),
       pkg.manifest,
       pkg.name,
       editionOf(pkg, ws),
-      `${pkg.dir}/Cargo.toml`,
+      joinRel(pkg.dir, "Cargo.toml"),
     );
-    if (t.assumedMain && dependedOn.has(pkg.dir)) {
-      // Other packages depend on it, so it has a library: cargo ignores a dependency without one
-      // (and the cook would skip that package's dependencies).
-      t.bins = [];
-      t.lib = {
-        kind: "lib",
-        name: pkg.name.replace(/-/g, "_"),
-        path: "src/lib.rs",
-        table: { path: "src/lib.rs" },
-      };
-      notes.push(`${pkg.dir}/Cargo.toml: no source files found; assuming a library at src/lib.rs`);
-    } else if (t.assumedMain) {
-      notes.push(`${pkg.dir}/Cargo.toml: no source files found; assuming a binary at src/main.rs`);
-    }
+    const reasons = guessTargets(t, pkg.manifest, pkg.name, {
+      dependedOn: dependedOn.has(pkg.dir),
+      artifactBins: artifactBins.get(pkg.dir) ?? [],
+    });
+    if (reasons.length > 0) guesses.set(pkg.dir, reasons);
     targets.set(pkg.dir, t);
   }
+  const guessed = describeGuesses(guesses);
+  if (guessed) notes.push(guessed);
 
   const kept =
     opts.bins.length > 0 ? closureForBins(ws, targets, opts.bins) : new Set(ws.packages.map((p) => p.dir));
@@ -89,28 +95,45 @@ export function prepare(opts: PrepareOptions): PrepareResult {
   const files: RecipeFile[] = [];
   const sources: DummySource[] = [];
   const rootHasPackage = packages.some((p) => p.dir === ".");
-  // Packages that [patch]/[replace] point at stand in for crates that third-party crates may
-  // depend on: a dummy would break those, so they travel with their real sources.
+  const lockPath = join(ws.root, "Cargo.lock");
+  const lockText = isFile(lockPath) ? readFileSync(lockPath, "utf8") : undefined;
+  // Packages that [patch]/[replace] point at stand in for crates that third-party crates may depend
+  // on: where the lockfile shows one that does, a dummy would break it, so they travel with the
+  // real sources their build reads. (Without a lockfile nobody knows: they travel.)
   const real: string[] = [];
+  const why: string[] = [];
   for (const pkg of packages) {
     const manifest = structuredClone(pkg.manifest);
-    const own = ws.overrideDirs.has(pkg.dir) && pkg.dir !== "." ? realSources(ws.root, pkg.dir) : [];
+    const t = targets.get(pkg.dir)!;
+    const users =
+      ws.overrideDirs.has(pkg.dir) && pkg.dir !== "."
+        ? lockText === undefined
+          ? ["no Cargo.lock to tell"]
+          : remoteDependents(lockText, pkg.name)
+        : [];
+    const own = users.length > 0 ? realSources(ws.root, pkg.dir, t) : [];
+    if (users.length > 0 && !own.some((f) => f.path.endsWith(".rs"))) {
+      notes.push(
+        `${joinRel(pkg.dir, "Cargo.toml")}: [patch]/[replace] package without its sources here; crates that use it get a dummy`,
+      );
+    }
+    rewritePackage(manifest, pkg, t, maskable, ws);
     if (own.some((f) => f.path.endsWith(".rs"))) {
       real.push(pkg.dir);
-      delete manifest.lints;
-      maskPathDependencies(manifest, pkg, maskable, ws);
+      why.push(`${joinRel(pkg.dir, "Cargo.toml")} (${users.join(", ")})`);
       files.push(...own);
-    } else {
-      if (ws.overrideDirs.has(pkg.dir) && pkg.dir !== ".") {
-        notes.push(
-          `${pkg.dir}: [patch]/[replace] package without its sources here; crates that use it get a dummy`,
-        );
-      }
-      rewritePackage(manifest, pkg, targets.get(pkg.dir)!, maskable, ws);
-      sources.push(...dummiesFor(pkg.dir, targets.get(pkg.dir)!));
-    }
+      // Its examples, tests and benches stay dummies: third-party crates use only its library.
+      const carried = new Set(own.map((f) => f.path));
+      const rest = dummiesFor(pkg.dir, { ...t, bins: [], lib: undefined, build: undefined });
+      sources.push(...rest.filter((d) => !carried.has(d.path)));
+    } else sources.push(...dummiesFor(pkg.dir, t));
     if (pkg.dir === ".") rewriteWorkspace(manifest, ws, packages, maskable, opts.bins.length > 0);
     files.push({ path: joinRel(pkg.dir, "Cargo.toml"), kind: "manifest", contents: canonicalToml(manifest) });
+  }
+  if (why.length > 0) {
+    notes.push(
+      `real sources travel for [patch]/[replace] packages that registry or git crates depend on: ${why.join("; ")}`,
+    );
   }
   if (!rootHasPackage) {
     const manifest = structuredClone(ws.rootManifest);
@@ -118,9 +141,8 @@ export function prepare(opts: PrepareOptions): PrepareResult {
     files.push({ path: "Cargo.toml", kind: "manifest", contents: canonicalToml(manifest) });
   }
 
-  const lockPath = join(ws.root, "Cargo.lock");
-  if (isFile(lockPath)) {
-    let lock = readFileSync(lockPath, "utf8");
+  if (lockText !== undefined) {
+    let lock = lockText;
     if (opts.bins.length > 0) lock = pruneLock(lock, new Set(packages.map((p) => p.name)));
     files.push({
       path: "Cargo.lock",
@@ -195,43 +217,6 @@ function maskPathDependencies(
     if (path && dep.spec.version !== undefined && maskable.has(relPosix(ws.root, resolve(pkgAbs, path)))) {
       dep.spec.version = MASKED_VERSION;
     }
-  }
-}
-
-/** Every file of a package directory but its manifest, build outputs, VCS data and nested packages. */
-function realSources(root: string, dir: string): RecipeFile[] {
-  const out: RecipeFile[] = [];
-  const walk = (rel: string) => {
-    for (const entry of readdirSync(join(root, rel), { withFileTypes: true }).sort((a, b) =>
-      a.name < b.name ? -1 : 1,
-    )) {
-      const childRel = `${rel}/${entry.name}`;
-      if (entry.isDirectory()) {
-        if (entry.name.startsWith(".") || entry.name === "target" || entry.name === "node_modules") continue;
-        if (isFile(join(root, childRel, "Cargo.toml"))) continue; // another package
-        walk(childRel);
-      } else if (entry.isFile() && childRel !== `${dir}/Cargo.toml` && childRel !== `${dir}/Cargo.lock`) {
-        const bytes = readFileSync(join(root, childRel));
-        const text = utf8(bytes);
-        out.push({
-          path: joinRel(".", childRel),
-          kind: "source",
-          ...(text === undefined
-            ? { contents: bytes.toString("base64"), encoding: "base64" as const }
-            : { contents: text }),
-        });
-      }
-    }
-  };
-  walk(dir);
-  return out;
-}
-
-function utf8(bytes: Buffer): string | undefined {
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    return undefined;
   }
 }
 
@@ -343,8 +328,9 @@ function pathDependencyDirs(ws: Workspace, pkg: LocalPackage): string[] {
   for (const dep of dependencyEntries(pkg.manifest)) {
     const own = asString(dep.spec.path);
     const inherited = dep.spec.workspace === true ? asString(asTable(wsDeps[dep.key])?.path) : undefined;
-    if (own) dirs.push(relPosix(ws.root, resolve(ws.root, pkg.dir, own)));
-    else if (inherited) dirs.push(relPosix(ws.root, resolve(ws.root, inherited)));
+    // `path = ""` is the workspace root itself (cargo's own workspace does that).
+    if (own !== undefined) dirs.push(relPosix(ws.root, resolve(ws.root, pkg.dir, own)));
+    else if (inherited !== undefined) dirs.push(relPosix(ws.root, resolve(ws.root, inherited)));
   }
   return dirs;
 }

@@ -29,8 +29,9 @@ export interface Recipe {
   files: RecipeFile[];
   sources: DummySource[];
   /**
-   * Directories of packages shipped with their real sources: [patch]/[replace] targets, which
-   * third-party crates may depend on, so a dummy would not do. Their units survive the cook.
+   * Directories of packages shipped with their real sources: [patch]/[replace] targets that
+   * registry or git crates in Cargo.lock depend on, so a dummy would not do. Their units survive
+   * the cook.
    */
   real: string[];
   /**

@@ -11,6 +11,8 @@ import { type BuildView, duration, mib, missReason, type ViewUnit } from "./buil
 
 const SYMBOL: Record<ViewUnit["outcome"], string> = { hit: "✓", miss: "✗", passthrough: "→", error: "!" };
 const LANE_PX = 22;
+/** Misses shown open; the rest are one click away. */
+const TOP_MISSES = 10;
 
 export function renderReport(view: BuildView, generatedAt = new Date()): string {
   const t = view.totals;
@@ -36,14 +38,18 @@ export function renderReport(view: BuildView, generatedAt = new Date()): string 
         `title="${attr(tooltip(u))}"><span class="sym">${SYMBOL[u.outcome]}</span>${esc(u.name)}</a>`,
     )
     .join("\n");
-  const misses = view.misses
-    .map(
-      (u) =>
-        `<li class="miss-item ${u.outcome}" data-name="${attr(key(u))}"><a class="unit" href="#u-${u.index}">${esc(u.name)}</a>` +
-        ` <span class="dur">${duration(u.end - u.start)}</span> <span class="reason">${esc(missReason(u))}</span>` +
-        `${u.why && u.why.length > 0 ? `<pre class="why">${esc(u.why.join("\n"))}</pre>` : ""}</li>`,
-    )
-    .join("\n");
+  const missItem = (u: ViewUnit) => {
+    const reason = missReason(u);
+    const rest = (u.why ?? []).filter((l, i) => i > 0 && l !== reason);
+    return (
+      `<li class="miss-item ${u.outcome}" data-name="${attr(key(u))}"><a class="unit" href="#u-${u.index}">${esc(u.name)}</a>` +
+      ` <span class="dur">${duration(u.end - u.start)}</span> <span class="reason">${esc(reason)}</span>` +
+      `${u.why?.[0] ? ` <span class="found">(${esc(u.why[0])})</span>` : ""}` +
+      `${rest.length > 0 ? `<pre class="why">${esc(rest.join("\n"))}</pre>` : ""}</li>`
+    );
+  };
+  const shownMisses = view.misses.slice(0, TOP_MISSES).map(missItem).join("\n");
+  const moreMisses = view.misses.slice(TOP_MISSES).map(missItem).join("\n");
   const order: Record<ViewUnit["outcome"], number> = { miss: 0, error: 1, passthrough: 2, hit: 3 };
   const rows = view.units
     .slice()
@@ -81,10 +87,6 @@ export function renderReport(view: BuildView, generatedAt = new Date()): string 
 <section id="totals" class="totals">
 ${cards.map(([cls, label, value]) => `<div class="card ${cls}"><div class="value">${esc(value)}</div><div class="label">${label}</div></div>`).join("\n")}
 </section>
-<section id="misses">
-<h2>Misses, most expensive first (${view.misses.length})</h2>
-${view.misses.length > 0 ? `<ol class="misses">\n${misses}\n</ol>` : '<p class="none">No misses: every unit galley handled was restored from the cache or passed through.</p>'}
-</section>
 <section id="timeline">
 <h2>Timeline</h2>
 <div class="legend"><span class="key"><span class="swatch hit"></span>✓ hit</span> <span class="key"><span class="swatch miss"></span>✗ miss</span> <span class="key"><span class="swatch passthrough"></span>→ passed through</span> <span class="key"><span class="swatch error"></span>! error</span> <span class="key"><span class="swatch critkey"></span>◆ critical path (outlined)</span></div>
@@ -93,6 +95,11 @@ ${view.misses.length > 0 ? `<ol class="misses">\n${misses}\n</ol>` : '<p class="
 <div class="chart" style="height:${Math.max(1, view.lanes) * LANE_PX}px">
 ${bars}
 </div>
+</section>
+<section id="misses">
+<h2>Misses, most expensive first (${view.misses.length})</h2>
+${view.misses.length > 0 ? `<ol class="misses">\n${shownMisses}\n</ol>` : '<p class="none">No misses: every unit galley handled was restored from the cache or passed through.</p>'}
+${moreMisses ? `<details class="more"><summary>${view.misses.length - TOP_MISSES} more misses</summary>\n<ol class="misses" start="${TOP_MISSES + 1}">\n${moreMisses}\n</ol></details>` : ""}
 </section>
 <section id="critical">
 <h2>Critical path (${view.criticalPath.length} units, ${duration(view.criticalPath.reduce((s, u) => s + u.end - u.start, 0))})</h2>
@@ -183,6 +190,10 @@ code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-si
 .filtered.bar { opacity: 0.12; } .filtered.row, .filtered.miss-item { display: none; }
 ol.misses { padding-left: 24px; } .miss-item { margin: 6px 0; } .miss-item .unit { font-weight: 600; }
 .miss-item::marker { color: var(--miss); font-weight: 700; }
+.found { color: var(--muted); font-size: 12px; }
+details.more { margin-left: 4px; } details.more summary { cursor: pointer; color: var(--muted); }
+#units, details.more { content-visibility: auto; contain-intrinsic-size: auto 2000px; }
+.chart { contain: layout; }
 .dur { color: var(--muted); font-variant-numeric: tabular-nums; } .reason { margin-left: 6px; }
 pre.why { margin: 4px 0 0; padding: 6px 8px; background: #f6f6f6; border-left: 3px solid var(--c, var(--miss)); white-space: pre-wrap; word-break: break-all; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; }
@@ -197,6 +208,7 @@ tr:target { outline: 2px solid #0072B2; }
   a { color: inherit; text-decoration: none; }
   section { break-inside: auto; } tr, .miss-item { break-inside: avoid; }
   .filtered.row, .filtered.miss-item { display: revert; } .filtered.bar { opacity: 1; }
+  #units, details.more { content-visibility: visible; }
 }
 `;
 

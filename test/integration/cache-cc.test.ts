@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { listJournals, readJournal } from "../../src/cache/engine/journal.ts";
 import { readEvents } from "../../src/cache/engine/stats.ts";
 import { copyFixture, galley, ok, removeDir, run, tempDir } from "../helpers.ts";
 import { edit } from "./cache-harness.ts";
@@ -87,4 +88,16 @@ describe("C compiles through the sccache name", () => {
       undo();
     }
   });
+});
+
+test("a C compile is journaled in its cargo build, as a unit of the package whose build script ran it", () => {
+  const before = listJournals(cacheDir).length;
+  build();
+  // One journal for the build: the compile, run by the build script, is grouped with cargo's units.
+  expect(listJournals(cacheDir)).toHaveLength(before + 1);
+  const journal = readJournal(cacheDir, listJournals(cacheDir)[0]!.id)!;
+  expect(journal.header?.cwd).toBe(dir);
+  const c = journal.entries.filter((e) => e.kind === "cc");
+  expect(c).toMatchObject([{ name: "cc-app: calc.c", pkg: "cc-app@0.1.0", outcome: "hit", tier: "local" }]);
+  expect(journal.entries.map((e) => e.name)).toContain("cc-app (bin)");
 });

@@ -311,6 +311,6 @@ test("a package of only tests is left as it is: no binary is assumed, and galley
   const { recipe, text, stderr } = prepareRecipe(dir);
   expect(recipe.sources).toEqual([{ path: "tests/it.rs", kind: "harness" }]);
   expect(at(recipeManifest(recipe), "bin")).toBeUndefined();
-  expect(stderr).not.toContain("assuming");
+  expect(stderr).not.toContain("guessed");
   ok(cook(text, ["--check", "--tests"]).result, "cook --check --tests");
 });

@@ -11,6 +11,7 @@ import {
   CorruptEntry,
   getBlobs,
   inlineBytes,
+  MANIFEST_OUTPUT,
   putBlobs,
   type Store,
   type StoredOutput,
@@ -22,7 +23,6 @@ import { directPartsOf, type KeyParts, keyOf } from "./key.ts";
 import { expand, type PathToken, tokenize } from "./path-tokens.ts";
 import type { StatEvent } from "./stats.ts";
 
-const MANIFEST_OUTPUT = "direct-mode-manifest.json";
 /** A manifest up to this size travels inside its record (one round trip less on a remote store). */
 const MAX_INLINE = 64 * 1024;
 

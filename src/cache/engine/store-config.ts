@@ -61,7 +61,8 @@ export function configFilePath(env: Env): string {
 export async function storeConfig(processEnv: Env): Promise<StoreConfig | undefined> {
   const env = withSecretsFile(processEnv);
   const fromEnv = galleyStoreSettings(env);
-  const fromSccache = fromEnv.url ? { ignored: [] } : sccacheStoreSettings(env);
+  const sccache = sccacheStoreSettings(env);
+  const fromSccache: StoreSettings = fromEnv.url ? { ignored: sccache.ignored } : sccache;
   const file = configFilePath(env);
   const fromFile = existsSync(file) ? await fileStoreSettings(file) : {};
   // Variables win over the file; galley's names over sccache's.

@@ -25,6 +25,12 @@ export const BACKENDS: Record<string, BackendOpener> = {
   s3: async (c) => (await import("./s3.ts")).openS3Store(c),
   redis: async (c) => (await import("./redis.ts")).openRedisStore(c),
   rediss: async (c) => (await import("./redis.ts")).openRedisStore(c),
+  grpc: async (c) => (await import("./reapi.ts")).openReapiStore(c),
+  grpcs: async (c) => (await import("./reapi.ts")).openReapiStore(c),
+  http: async (c) => (await import("./http.ts")).openHttpStore(c),
+  https: async (c) => (await import("./http.ts")).openHttpStore(c),
+  "webdav+http": async (c) => (await import("./http.ts")).openHttpStore(c),
+  "webdav+https": async (c) => (await import("./http.ts")).openHttpStore(c),
 };
 
 export function schemeOf(config: StoreConfig): string {

@@ -71,9 +71,13 @@ export class RedisStore implements Store {
     return await this.client.exists(`${this.prefix}cas-zstd:${digest}`);
   }
 
+  close(): void {
+    this.client.close();
+  }
+
   private async set(key: string, value: string | Uint8Array, what: string): Promise<void> {
     try {
-      if (this.ttlSeconds) await this.client.send("SET", [key, asArg(value), "EX", String(this.ttlSeconds)]);
+      if (this.ttlSeconds) await this.client.set(key, value, "EX", this.ttlSeconds);
       else await this.client.set(key, value);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
@@ -88,11 +92,6 @@ export class RedisStore implements Store {
       throw err;
     }
   }
-}
-
-function asArg(value: string | Uint8Array): string {
-  // send() takes strings; a blob goes as its bytes in a latin1 string (one char per byte).
-  return typeof value === "string" ? value : Buffer.from(value).toString("latin1");
 }
 
 export async function openRedisStore(config: StoreConfig): Promise<Store> {

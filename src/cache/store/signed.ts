@@ -30,7 +30,8 @@ export class SignedStore implements Store {
       );
       return undefined;
     }
-    return result;
+    const { signature: _, ...checked } = result;
+    return checked;
   }
 
   putAction(key: string, result: ActionResult): Promise<void> {

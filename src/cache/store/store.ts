@@ -19,6 +19,12 @@ export interface StoredOutput {
   inline?: string;
 }
 
+/**
+ * The one output of a direct-mode manifest record; carried inline. A remote store may ask its server
+ * to send this file's bytes within the record (REAPI's inline_output_files).
+ */
+export const MANIFEST_OUTPUT = "direct-mode-manifest.json";
+
 export interface ActionResult {
   outputs: StoredOutput[];
   /** Digest of captured stdout / stderr in the CAS, or undefined when empty. */
@@ -51,6 +57,8 @@ export interface Store {
    * the bytes it read and verified.
    */
   cloneBlob?(digest: string, dest: string): boolean;
+  /** Closes connections a remote backend holds open (commands that do not exit at once). */
+  close?(): void;
 }
 
 /** Raised (and counted) when a stored entry fails verification; the entry has been removed. */

@@ -4,7 +4,7 @@
  * so the local store never holds a record without its bytes). Writes go to both, blobs first.
  */
 import type { StoreReport } from "./report.ts";
-import { type ActionResult, getBlobs, inlineBytes, putBlobs, type Store } from "./store.ts";
+import { type ActionResult, CorruptEntry, getBlobs, inlineBytes, putBlobs, type Store } from "./store.ts";
 
 export class TieredStore implements Store {
   readonly name: string;
@@ -20,13 +20,17 @@ export class TieredStore implements Store {
   }
 
   async getAction(key: string): Promise<ActionResult | undefined> {
-    const here = await this.local.getAction(key);
-    if (here) {
+    const local = await settle(this.local.getAction(key));
+    if (local.value) {
       this.report.localRecords++;
-      return here;
+      return local.value;
     }
+    // A damaged local entry (removed) may still be whole in the shared store.
     const there = await this.remote.getAction(key);
-    if (!there) return undefined;
+    if (!there) {
+      if (local.corrupt) throw local.corrupt;
+      return undefined;
+    }
     this.report.remoteRecords++;
     const inline = new Map<string, Uint8Array>();
     for (const out of there.outputs) {
@@ -49,7 +53,8 @@ export class TieredStore implements Store {
   }
 
   async getBlobs(digests: string[]): Promise<Map<string, Uint8Array>> {
-    const found = await getBlobs(this.local, digests);
+    const local = await settle(getBlobs(this.local, digests));
+    const found = local.value ?? new Map<string, Uint8Array>();
     const missing = digests.filter((d) => !found.has(d));
     if (missing.length === 0) return found;
     const fetched = await getBlobs(this.remote, missing);
@@ -58,6 +63,7 @@ export class TieredStore implements Store {
       for (const [d, b] of fetched) found.set(d, b);
       await this.keepWhole();
     }
+    if (local.corrupt && digests.some((d) => !found.has(d))) throw local.corrupt;
     return found;
   }
 
@@ -87,5 +93,15 @@ export class TieredStore implements Store {
       this.pending.delete(key);
       await this.local.putAction(key, result);
     }
+  }
+}
+
+/** A read's value, or the damaged entry it found (other errors are thrown). */
+async function settle<T>(p: Promise<T>): Promise<{ value?: T; corrupt?: CorruptEntry }> {
+  try {
+    return { value: await p };
+  } catch (err) {
+    if (err instanceof CorruptEntry) return { corrupt: err };
+    throw err;
   }
 }

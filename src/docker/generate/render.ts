@@ -18,7 +18,14 @@ export interface DockerfilePlan {
   /** Copy the builder's CA bundle into the runtime (TLS is in the dependency graph). */
   caCerts: boolean;
   context: ContextLayout;
+  /** A shared store for the build steps' cache (a URL without credentials; those come as a secret). */
+  store?: string;
 }
+
+/** The BuildKit secret that carries the shared store's credentials (KEY=VALUE lines). */
+export const STORE_SECRET_ID = "galley-store";
+/** The file the build line passes as that secret; kept out of the context by the ignore file. */
+export const STORE_SECRET_FILE = "galley-store.env";
 
 /** Where the build context is and what the build copies from it. */
 export interface ContextLayout {
@@ -63,11 +70,15 @@ export function dockerBuildLine(paths: {
   /** The directory of the `galley` named context, when the Dockerfile takes galley from one. */
   galleyContext: string | undefined;
   tag: string;
+  /** The file holding the shared store's credentials, when the build uses one. */
+  storeSecret?: string;
 }): string {
   const words = ["docker", "build"];
   if (paths.dockerfile !== undefined) words.push("-f", paths.dockerfile);
   if (paths.galleyContext !== undefined)
     words.push("--build-context", `${GALLEY_CONTEXT}=${paths.galleyContext}`);
+  if (paths.storeSecret !== undefined)
+    words.push("--secret", `id=${STORE_SECRET_ID},src=${paths.storeSecret}`);
   words.push("-t", paths.tag, paths.context);
   return words.map(shellWord).join(" ");
 }
@@ -83,6 +94,7 @@ function headerBuildLine(plan: DockerfilePlan): string {
     context: plan.context.dir,
     galleyContext: plan.galley.kind === "context" ? GALLEY_DIR : undefined,
     tag: plan.bin,
+    ...(plan.store ? { storeSecret: STORE_SECRET_FILE } : {}),
   });
 }
 
@@ -170,24 +182,38 @@ function builderStage(plan: DockerfilePlan): string[] {
     "ENV RUSTC_WRAPPER=/usr/local/bin/sccache \\",
     `    GALLEY_DIR=${GALLEY_CACHE} \\`,
     "    CARGO_INCREMENTAL=0",
+    ...(plan.store
+      ? [
+          `# The shared store; its credentials come as the BuildKit secret ${STORE_SECRET_ID}, in no layer.`,
+          `ENV GALLEY_STORE=${plan.store}`,
+        ]
+      : []),
     `COPY --from=planner ${workdir(plan.context)}/recipe.json recipe.json`,
-    cachedRun(`galley cook --release --locked${target} --bin ${plan.bin} --recipe-path recipe.json`),
+    cachedRun(
+      `galley cook --release --locked${target} --bin ${plan.bin} --recipe-path recipe.json`,
+      plan.store,
+    ),
     ...copySources(plan.context),
     // The binary leaves target/ in this RUN, so it is in the layer whatever mounts a user adds.
     // The last line of the step's log says what the cache did (a summary never fails the build).
     cachedRun(
       `cargo build --release --locked${target} --bin ${plan.bin} \\\n && install -D -m 0755 ${outDir}/${plan.bin} /out/${plan.bin} \\\n && (galley stats --oneline || true)`,
+      plan.store,
     ),
   ];
 }
 
-/** A RUN with the cargo registry and git directories and galley's store on cache mounts. */
-function cachedRun(command: string): string {
+/**
+ * A RUN with the cargo registry and git directories and galley's store on cache mounts; with a
+ * shared store, its credentials mounted as a secret where galley reads them (/run/secrets/galley-store).
+ */
+function cachedRun(command: string, store?: string): string {
   const mounts = [
     `--mount=type=cache,id=cargo-registry-\${TARGETARCH},target=/usr/local/cargo/registry,sharing=locked`,
     `--mount=type=cache,id=cargo-git-\${TARGETARCH},target=/usr/local/cargo/git,sharing=locked`,
     // galley's store is safe to share between concurrent builds (atomic writes, verified reads).
     `--mount=type=cache,id=galley-\${TARGETARCH},target=${GALLEY_CACHE},sharing=shared`,
+    ...(store ? [`--mount=type=secret,id=${STORE_SECRET_ID}`] : []),
   ];
   return `RUN ${mounts.join(" \\\n    ")} \\\n    ${command}`;
 }
@@ -268,7 +294,7 @@ const LOCAL_STATE = [
  * Dockerfile's own `Dockerfile.dockerignore` (BuildKit reads it instead of the context's), which
  * sends only the directories the build copies.
  */
-export function renderDockerignore(layout: ContextLayout): string {
+export function renderDockerignore(layout: ContextLayout, store = false): string {
   const inProject = (path: string) => (layout.project === "." ? path : `${layout.project}/${path}`);
   const only =
     layout.project === "."
@@ -287,6 +313,12 @@ export function renderDockerignore(layout: ContextLayout): string {
     inProject(`${GALLEY_DIR}/`),
     inProject("Dockerfile"),
     inProject(dockerignoreName(layout)),
+    ...(store
+      ? [
+          "# The shared store's credentials go to the build as a secret, never in the context.",
+          inProject(STORE_SECRET_FILE),
+        ]
+      : []),
     "",
   ].join("\n");
 }

@@ -16,6 +16,7 @@ import { rule as gl114 } from "./rules/gl114-dockerignore-target.ts";
 import { rule as gl115 } from "./rules/gl115-cargo-install-unpinned.ts";
 import { rule as gl116 } from "./rules/gl116-cook-build-mismatch.ts";
 import { rule as gl117 } from "./rules/gl117-path-dependency-outside-context.ts";
+import { rule as gl118 } from "./rules/gl118-store-credentials-in-image.ts";
 import { rule as gl201 } from "./rules/gl201-root-user.ts";
 import { rule as gl202 } from "./rules/gl202-unpinned-base-image.ts";
 import { rule as gl203 } from "./rules/gl203-shell-form-entrypoint.ts";
@@ -41,6 +42,7 @@ export const RULES: readonly Rule[] = [
   gl115,
   gl116,
   gl117,
+  gl118,
   gl201,
   gl202,
   gl203,

@@ -546,6 +546,42 @@ const CASES: Record<string, RuleCases> = {
       },
     ],
   },
+  GL118: {
+    bad: [
+      {
+        text: `${RUST}ARG AWS_ACCESS_KEY_ID\nENV GALLEY_STORE=redis://:hunter2@cache:6379 SCCACHE_REDIS=redis://cache:6379\n`,
+        at: [
+          [4, 5],
+          [5, 5],
+        ],
+      },
+      {
+        text: `${RUST}RUN AWS_SECRET_ACCESS_KEY=abc123 cargo build --release --locked\nRUN export SCCACHE_REDIS_ENDPOINT=redis://u:pw@cache:6379 && cargo build --release --locked\n`,
+        at: [
+          [4, 5],
+          [5, 12],
+        ],
+      },
+      {
+        text: `${RUST}COPY .aws/credentials /root/.aws/credentials\nCOPY galley-store.env /run/secrets/galley-store\n`,
+        at: [
+          [4, 6],
+          [5, 6],
+        ],
+      },
+    ],
+    good: [
+      // The URL alone, the credentials as a secret: what galley dockerfile --store writes.
+      {
+        text: `${RUST}ENV GALLEY_STORE=s3://bucket/ci SCCACHE_BUCKET=b\nRUN --mount=type=secret,id=galley-store cargo build --release --locked\n`,
+      },
+      // A value from an ARG is reported at the ARG (by GL204), not again at the RUN.
+      {
+        text: `${RUST}RUN --mount=type=secret,id=aws,env=AWS_SECRET_ACCESS_KEY AWS_REGION=eu-west-1 cargo build --release --locked\n`,
+      },
+      { text: `${RUST}RUN GALLEY_STORE_PASSWORD="$(cat /run/secrets/pw)" cargo build --release --locked\n` },
+    ],
+  },
   GL201: {
     bad: [
       { text: 'FROM debian:trixie-slim\nENTRYPOINT ["/app"]\n', at: [[1, 6]] },

@@ -4,6 +4,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { sha256Hex } from "../../../src/cache/engine/digest.ts";
+import type { StoreConfig } from "../../../src/cache/engine/store-config.ts";
 import {
   type ActionResult,
   CorruptEntry,
@@ -12,10 +13,37 @@ import {
   type Store,
 } from "../../../src/cache/store/store.ts";
 
+/** A shared store's configuration for tests: short time-outs, no retry within a test. */
+export function testConfig(url: string, options: Record<string, string> = {}): StoreConfig {
+  return {
+    url,
+    source: "test",
+    readOnly: false,
+    options,
+    connectTimeoutMs: 1000,
+    requestTimeoutMs: 5000,
+    retryAfterMs: 60_000,
+    ignored: [],
+  };
+}
+
 export interface BackendHooks {
   /** Damages the stored blob's bytes in place (for the verification test). */
-  corruptBlob(store: Store, digest: string): void;
-  corruptAction(store: Store, key: string): void;
+  corruptBlob(store: Store, digest: string): void | Promise<void>;
+  corruptAction(store: Store, key: string): void | Promise<void>;
+  /** The store signs what it writes: a record comes back checked, without a signature. */
+  signs?: boolean;
+}
+
+/**
+ * What a promise rejects with. (bun's `expect(promise).rejects` holds back the I/O of libraries
+ * built on node:http2, such as gRPC's, until their deadline: awaited here instead.)
+ */
+async function failureOf(p: Promise<unknown>): Promise<unknown> {
+  return await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
 }
 
 export function storeConformance(
@@ -80,7 +108,9 @@ export function storeConformance(
       const signed: ActionResult = { ...result, signature: sha256Hex("a signature") };
       await store.putBlob(digest, blob);
       await store.putAction(key, signed);
-      expect(await store.getAction(key)).toEqual(signed);
+      const read = await store.getAction(key);
+      // A signing store checks its own signature and hands the record on without it.
+      expect(read).toEqual(hooks.signs ? result : signed);
     });
 
     test("storing the same blob twice is harmless", async () => {
@@ -93,16 +123,16 @@ export function storeConformance(
     test("a damaged blob is never returned, and is removed", async () => {
       const store = await fresh();
       await store.putBlob(digest, blob);
-      hooks.corruptBlob(store, digest);
-      await expect(store.getBlob(digest)).rejects.toBeInstanceOf(CorruptEntry);
+      await hooks.corruptBlob(store, digest);
+      expect(await failureOf(store.getBlob(digest))).toBeInstanceOf(CorruptEntry);
       expect(await store.hasBlob(digest)).toBe(false);
     });
 
     test("a damaged action record is never returned, and is removed", async () => {
       const store = await fresh();
       await store.putAction(key, result);
-      hooks.corruptAction(store, key);
-      await expect(store.getAction(key)).rejects.toBeInstanceOf(CorruptEntry);
+      await hooks.corruptAction(store, key);
+      expect(await failureOf(store.getAction(key))).toBeInstanceOf(CorruptEntry);
       expect(await store.getAction(key)).toBeUndefined();
     });
 

@@ -1,0 +1,173 @@
+/**
+ * A cache over HTTP, in two flavours. `bazel`: the protocol of bazel-remote and every Bazel HTTP
+ * cache, `GET/PUT /ac/<key>` holding a Remote Execution API ActionResult (bazel-remote checks that
+ * it is one) and `/cas/<sha256>` holding the bytes. `webdav`: plain `GET/PUT` on any WebDAV server
+ * (nginx's dav module with create_full_put_path), the same paths and record format under the URL's
+ * path. Basic auth from the URL's user-info, or a bearer token. Requests for several blobs go out
+ * at once over kept-alive connections.
+ */
+
+import type { StoreConfig } from "../engine/store-config.ts";
+import { decodeActionResult, encodeActionResult, WITHDRAWN } from "./reapi/action-result.ts";
+import { MalformedMessage } from "./reapi/wire.ts";
+import {
+  authHeader,
+  type Credentials,
+  DamagedEntries,
+  DEFAULT_TIMEOUT_MS,
+  displayUrl,
+  StoreUnavailable,
+  verifiedBlob,
+} from "./remote.ts";
+import { type ActionResult, CorruptEntry, type Store } from "./store.ts";
+
+export type HttpFlavor = "bazel" | "webdav";
+
+export interface HttpStoreOptions extends Credentials {
+  /** Base URL; credentials in its user-info are sent as basic (or `:token@` as bearer) auth. */
+  url: string;
+  flavor: HttpFlavor;
+  /** A path under the base URL (sccache's SCCACHE_WEBDAV_KEY_PREFIX). */
+  prefix?: string;
+  /** How long one request may take, connecting included. */
+  timeoutMs?: number;
+}
+
+export class HttpStore implements Store {
+  readonly name: string;
+  /** Requests sent, by method (for docs/remote-stores.md and the tests that count round trips). */
+  readonly requests = { GET: 0, PUT: 0, HEAD: 0, DELETE: 0 };
+  private readonly base: string;
+  private readonly auth: string | undefined;
+  private readonly timeoutMs: number;
+  private readonly damaged = new DamagedEntries();
+  /** Sizes of blobs this process stored or read: REAPI records name stdout/stderr with their size. */
+  private readonly sizes = new Map<string, number>();
+
+  constructor(private readonly options: HttpStoreOptions) {
+    const url = new URL(options.url);
+    this.auth = authHeader(url, options);
+    const prefix = options.prefix?.replace(/^\/+|\/+$/g, "");
+    this.base = prefix ? `${displayUrl(url)}/${prefix}` : displayUrl(url);
+    this.name = `${options.flavor === "webdav" ? "webdav" : "http"} ${this.base}`;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  }
+
+  async getAction(key: string): Promise<ActionResult | undefined> {
+    const res = await this.request("GET", `ac/${key}`);
+    if (res === undefined) return undefined;
+    const bytes = new Uint8Array(await this.body(res));
+    try {
+      return decodeActionResult(bytes)?.result;
+    } catch (e) {
+      if (!(e instanceof MalformedMessage)) throw e;
+      await this.withdraw(key);
+      throw new CorruptEntry(`action ${key}`);
+    }
+  }
+
+  async putAction(key: string, result: ActionResult): Promise<void> {
+    await this.request(
+      "PUT",
+      `ac/${key}`,
+      encodeActionResult(result, (d) => this.sizes.get(d)),
+    );
+  }
+
+  async getBlob(digest: string): Promise<Uint8Array | undefined> {
+    if (this.damaged.has(digest)) return undefined;
+    const res = await this.request("GET", `cas/${digest}`);
+    if (res === undefined) return undefined;
+    const bytes = new Uint8Array(await this.body(res));
+    try {
+      verifiedBlob(digest, bytes, this.damaged);
+    } catch (e) {
+      if (this.options.flavor === "webdav") await this.request("DELETE", `cas/${digest}`).catch(() => {});
+      throw e;
+    }
+    this.sizes.set(digest, bytes.length);
+    return bytes;
+  }
+
+  async putBlob(digest: string, bytes: Uint8Array): Promise<void> {
+    await this.request("PUT", `cas/${digest}`, bytes);
+    this.damaged.delete(digest);
+    this.sizes.set(digest, bytes.length);
+  }
+
+  async hasBlob(digest: string): Promise<boolean> {
+    if (this.damaged.has(digest)) return false;
+    return (await this.request("HEAD", `cas/${digest}`)) !== undefined;
+  }
+
+  /** A damaged record is deleted (WebDAV) or overwritten with an empty one (Bazel caches keep no DELETE). */
+  private async withdraw(key: string): Promise<void> {
+    try {
+      if (this.options.flavor === "webdav") await this.request("DELETE", `ac/${key}`);
+      else await this.request("PUT", `ac/${key}`, WITHDRAWN);
+    } catch {
+      // The record stays damaged on the server; every reader rejects it the same way.
+    }
+  }
+
+  private async body(res: Response): Promise<ArrayBuffer> {
+    try {
+      return await res.arrayBuffer();
+    } catch (e) {
+      throw new StoreUnavailable(this.name, `reading the answer failed (${(e as Error).message})`);
+    }
+  }
+
+  /** The response when the entry is there; undefined when the server says it is not (404). */
+  private async request(
+    method: keyof HttpStore["requests"],
+    path: string,
+    body?: Uint8Array,
+  ): Promise<Response | undefined> {
+    this.requests[method]++;
+    const headers: Record<string, string> = {};
+    if (this.auth) headers.authorization = this.auth;
+    if (body) headers["content-type"] = "application/octet-stream";
+    let res: Response;
+    try {
+      res = await fetch(`${this.base}/${path}`, {
+        method,
+        headers,
+        body,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (e) {
+      const err = e as Error;
+      const why = err.name === "TimeoutError" ? `no answer within ${this.timeoutMs} ms` : err.message;
+      throw new StoreUnavailable(this.name, why);
+    }
+    if (res.status === 404 && method !== "PUT") {
+      await res.body?.cancel();
+      return undefined;
+    }
+    if (res.ok) return res;
+    await res.body?.cancel();
+    if (res.status === 401 || res.status === 403)
+      throw new StoreUnavailable(this.name, `credentials refused (HTTP ${res.status} on ${method})`);
+    throw new StoreUnavailable(this.name, `HTTP ${res.status} on ${method} ${path}`);
+  }
+}
+
+/**
+ * http(s)://host[:port][/path]: bazel-remote's protocol; webdav+http(s)://…, or the option
+ * `webdav` (set by SCCACHE_WEBDAV_ENDPOINT): plain WebDAV.
+ */
+export function openHttpStore(config: StoreConfig): Store {
+  const webdavScheme = /^webdav\+/i.test(config.url);
+  const url = webdavScheme ? config.url.replace(/^webdav\+/i, "") : config.url;
+  const webdav = webdavScheme || ["1", "true", "yes"].includes((config.options.webdav ?? "").toLowerCase());
+  return new HttpStore({
+    url,
+    flavor: webdav ? "webdav" : "bazel",
+    prefix: config.options.key_prefix,
+    username: config.username,
+    password: config.password,
+    token: config.token,
+    timeoutMs: config.requestTimeoutMs,
+  });
+}

@@ -1,0 +1,444 @@
+/**
+ * A Remote Execution API cache over gRPC (bazel-remote, BuildGrid, Buildbarn, BuildBuddy,
+ * NativeLink, EngFlow): records through ActionCache Get/UpdateActionResult as REAPI ActionResults,
+ * small blobs in BatchReadBlobs/BatchUpdateBlobs requests within the server's max batch size, large
+ * ones through ByteStream Read/Write. GetCapabilities is asked once at open: the server must hash
+ * with SHA-256. URL: grpc://host:port/instance (grpcs:// for TLS); basic auth from the user-info,
+ * or a bearer token. This file loads the gRPC library, so it is imported only when such a store is
+ * configured.
+ *
+ * A REAPI CAS addresses a blob by hash and size; galley asks for blobs named by a record it read (or
+ * stored) in the same process, which gives the size. A blob of unknown size reads as missing.
+ */
+import { randomUUID } from "node:crypto";
+import * as grpc from "@grpc/grpc-js";
+import type { StoreConfig } from "../engine/store-config.ts";
+import {
+  type DecodedRecord,
+  decodeActionResult,
+  encodeActionResult,
+  WITHDRAWN,
+} from "./reapi/action-result.ts";
+import {
+  batchReadRequest,
+  batchUpdateRequest,
+  type CacheCapabilities,
+  capabilitiesRequest,
+  findMissingRequest,
+  getActionRequest,
+  METHODS,
+  readBatchAnswers,
+  readCapabilities,
+  readFindMissing,
+  readReadResponse,
+  readRequest,
+  readWriteResponse,
+  supportsSha256,
+  updateActionRequest,
+  writeRequest,
+} from "./reapi/protocol.ts";
+import { MalformedMessage } from "./reapi/wire.ts";
+import {
+  authHeader,
+  type Credentials,
+  DamagedEntries,
+  DEFAULT_TIMEOUT_MS,
+  displayUrl,
+  StoreUnavailable,
+  verifiedBlob,
+} from "./remote.ts";
+import { type ActionResult, CorruptEntry, MANIFEST_OUTPUT, type Store } from "./store.ts";
+
+export interface ReapiStoreOptions extends Credentials {
+  /** grpc://host:port[/instance] or grpcs://…; user-info gives basic auth (`:token@` bearer). */
+  url: string;
+  /** The instance name, instead of the URL's path. */
+  instance?: string;
+  /** How long connecting may take (the first call waits for it). */
+  connectTimeoutMs?: number;
+  /** How long one call may take. */
+  timeoutMs?: number;
+  /** PEM of a CA to trust for grpcs:// besides the system's. */
+  caCert?: Uint8Array;
+  /** Lower the batch limit below the server's (tests use it to send blobs through ByteStream). */
+  maxBatchBytes?: number;
+}
+
+/** gRPC's default largest message; the batch limit when the server names none. */
+const GRPC_MAX_MESSAGE = 4 * 1024 * 1024;
+/** Room for each blob's digest and framing inside a batch message. */
+const PER_BLOB_OVERHEAD = 100;
+const WRITE_CHUNK = 64 * 1024;
+
+const bytesOut = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+const bytesIn = (b: Buffer) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+
+const NOT_FOUND = grpc.status.NOT_FOUND;
+
+export class ReapiStore implements Store {
+  readonly name: string;
+  /** Calls made, by method (docs/remote-stores.md counts a hit and a miss with these). */
+  readonly calls: Record<string, number> = {};
+  private readonly damaged = new DamagedEntries();
+  private readonly sizes = new Map<string, number>();
+
+  private maxBatch = GRPC_MAX_MESSAGE;
+  /** What the server said of itself at open. */
+  capabilities: CacheCapabilities = { digestFunctions: [], updateEnabled: true, maxBatchTotalSizeBytes: 0 };
+
+  private readonly client: grpc.Client;
+  private readonly instance: string;
+  private readonly metadata = new grpc.Metadata();
+  private readonly timeoutMs: number;
+  private started: Promise<void> | undefined;
+
+  /** Nothing is sent until the first request, which connects and checks the server's capabilities. */
+  constructor(private readonly options: ReapiStoreOptions) {
+    const url = new URL(options.url);
+    if (url.protocol !== "grpc:" && url.protocol !== "grpcs:")
+      throw new Error(`store URL ${displayUrl(url)}: expected grpc:// or grpcs://`);
+    this.name = `reapi ${displayUrl(url)}`;
+    const tls = url.protocol === "grpcs:";
+    const port = url.port || (tls ? "443" : "80");
+    const creds = tls
+      ? grpc.credentials.createSsl(options.caCert ? Buffer.from(options.caCert) : null)
+      : grpc.credentials.createInsecure();
+    this.client = new grpc.Client(`${url.hostname}:${port}`, creds, {
+      "grpc.max_receive_message_length": -1,
+      "grpc.max_send_message_length": -1,
+      "grpc.initial_reconnect_backoff_ms": 100,
+    });
+    const auth = authHeader(url, options);
+    if (auth) this.metadata.set("authorization", auth);
+    this.instance = options.instance ?? decodeURIComponent(url.pathname.replace(/^\/+|\/+$/g, ""));
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  }
+
+  /** Connects and checks the server's capabilities now (the tests and `galley cache ping`). */
+  static async open(options: ReapiStoreOptions): Promise<ReapiStore> {
+    const store = new ReapiStore(options);
+    try {
+      await store.start();
+    } catch (e) {
+      store.close();
+      throw e;
+    }
+    return store;
+  }
+
+  private start(): Promise<void> {
+    this.started ??= this.connect();
+    return this.started;
+  }
+
+  private async connect(): Promise<void> {
+    const connectMs = this.options.connectTimeoutMs ?? this.timeoutMs;
+    await new Promise<void>((resolve, reject) =>
+      this.client.waitForReady(new Date(Date.now() + connectMs), (err) =>
+        err ? reject(new StoreUnavailable(this.name, `no connection within ${connectMs} ms`)) : resolve(),
+      ),
+    );
+    const caps = readCapabilities(
+      await this.call(METHODS.getCapabilities, capabilitiesRequest(this.instance)),
+    );
+    if (!caps) throw new StoreUnavailable(this.name, "the server offers no cache (no cache_capabilities)");
+    if (!supportsSha256(caps)) throw new StoreUnavailable(this.name, "the server does not hash with SHA-256");
+    this.capabilities = caps;
+    const server = caps.maxBatchTotalSizeBytes || GRPC_MAX_MESSAGE;
+    this.maxBatch = Math.min(
+      server,
+      GRPC_MAX_MESSAGE,
+      this.options.maxBatchBytes ?? Number.POSITIVE_INFINITY,
+    );
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  async getAction(key: string): Promise<ActionResult | undefined> {
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.unary(
+        METHODS.getActionResult,
+        getActionRequest(this.instance, key, [MANIFEST_OUTPUT]),
+      );
+    } catch (e) {
+      if (isCode(e, NOT_FOUND)) return undefined;
+      if (!isCode(e, grpc.status.DATA_LOSS)) throw e;
+      await this.withdraw(key);
+      throw new CorruptEntry(`action ${key}`);
+    }
+    let decoded: DecodedRecord | undefined;
+    try {
+      decoded = decodeActionResult(bytes);
+    } catch (e) {
+      if (!(e instanceof MalformedMessage)) throw e;
+      await this.withdraw(key);
+      throw new CorruptEntry(`action ${key}`);
+    }
+    if (!decoded) return undefined;
+    for (const out of decoded.result.outputs) this.sizes.set(out.digest, out.size);
+    // A server that keeps inline contents in its CAS and did not send them: one batch read.
+    if (decoded.inlineMissing.length > 0) {
+      const bytes = await this.getBlobs(decoded.inlineMissing.map((o) => o.digest));
+      for (const out of decoded.inlineMissing) {
+        const b = bytes.get(out.digest);
+        if (!b) return undefined;
+        out.inline = Buffer.from(b).toString("base64");
+      }
+    }
+    return decoded.result;
+  }
+
+  async putAction(key: string, result: ActionResult): Promise<void> {
+    const record = encodeActionResult(result, (d) => this.sizes.get(d));
+    await this.unary(METHODS.updateActionResult, updateActionRequest(this.instance, key, record));
+  }
+
+  async getBlob(digest: string): Promise<Uint8Array | undefined> {
+    return (await this.getBlobs([digest])).get(digest);
+  }
+
+  async putBlob(digest: string, bytes: Uint8Array): Promise<void> {
+    await this.upload([[digest, bytes]]);
+  }
+
+  async hasBlob(digest: string): Promise<boolean> {
+    const size = this.sizes.get(digest);
+    if (size === undefined || this.damaged.has(digest)) return false;
+    const missing = readFindMissing(
+      await this.unary(METHODS.findMissingBlobs, findMissingRequest(this.instance, [{ hash: digest, size }])),
+    );
+    return !missing.includes(digest);
+  }
+
+  /** Small blobs in batches within the server's limit, large ones by ByteStream, all at once. */
+  async getBlobs(digests: string[]): Promise<Map<string, Uint8Array>> {
+    const found = new Map<string, Uint8Array>();
+    const known = digests.filter((d) => this.sizes.has(d) && !this.damaged.has(d));
+    const large = known.filter((d) => this.sizes.get(d)! + PER_BLOB_OVERHEAD > this.maxBatch);
+    const batches = this.batches(known.filter((d) => !large.includes(d)));
+    const keep = (digest: string, data: Uint8Array) =>
+      found.set(digest, verifiedBlob(digest, data, this.damaged));
+    await Promise.all([
+      ...batches.map(async (batch) => {
+        const req = batchReadRequest(
+          this.instance,
+          batch.map((hash) => ({ hash, size: this.sizes.get(hash)! })),
+        );
+        for (const a of readBatchAnswers(await this.unary(METHODS.batchReadBlobs, req))) {
+          if (a.status.code === NOT_FOUND) continue;
+          if (a.status.code !== 0)
+            throw new StoreUnavailable(
+              this.name,
+              `BatchReadBlobs: ${a.status.message || `code ${a.status.code}`}`,
+            );
+          if (batch.includes(a.hash)) keep(a.hash, a.data);
+        }
+      }),
+      ...large.map(async (digest) => {
+        const data = await this.readStream(digest, this.sizes.get(digest)!);
+        if (data) keep(digest, data);
+      }),
+    ]);
+    return found;
+  }
+
+  /** Asks which blobs the server lacks (one call), then sends those: batched, or streamed when large. */
+  async putBlobs(blobs: Map<string, Uint8Array>): Promise<void> {
+    for (const [d, b] of blobs) this.sizes.set(d, b.length);
+    const digests = [...blobs.keys()].map((hash) => ({ hash, size: blobs.get(hash)!.length }));
+    const missing = new Set(
+      readFindMissing(await this.unary(METHODS.findMissingBlobs, findMissingRequest(this.instance, digests))),
+    );
+    // A blob this process found damaged is sent again even when the server says it has it.
+    await this.upload([...blobs].filter(([d]) => missing.has(d) || this.damaged.has(d)));
+  }
+
+  private async upload(blobs: [string, Uint8Array][]): Promise<void> {
+    for (const [d, b] of blobs) this.sizes.set(d, b.length);
+    const large = blobs.filter(([, b]) => b.length + PER_BLOB_OVERHEAD > this.maxBatch);
+    const small = new Map(blobs.filter(([, b]) => b.length + PER_BLOB_OVERHEAD <= this.maxBatch));
+    await Promise.all([
+      ...this.batches([...small.keys()]).map(async (batch) => {
+        const req = batchUpdateRequest(
+          this.instance,
+          batch.map((d) => [d, small.get(d)!]),
+        );
+        for (const a of readBatchAnswers(await this.unary(METHODS.batchUpdateBlobs, req)))
+          if (a.status.code !== 0)
+            throw new StoreUnavailable(
+              this.name,
+              `BatchUpdateBlobs: ${a.status.message || `code ${a.status.code}`}`,
+            );
+      }),
+      ...large.map(([d, b]) => this.writeStream(d, b)),
+    ]);
+    for (const [d] of blobs) this.damaged.delete(d);
+  }
+
+  /** Groups digests so that each group's blobs fit in one batch message. */
+  private batches(digests: string[]): string[][] {
+    const groups: string[][] = [];
+    let current: string[] = [];
+    let bytes = 0;
+    for (const d of digests) {
+      const size = this.sizes.get(d)! + PER_BLOB_OVERHEAD;
+      if (current.length > 0 && bytes + size > this.maxBatch) {
+        groups.push(current);
+        current = [];
+        bytes = 0;
+      }
+      current.push(d);
+      bytes += size;
+    }
+    if (current.length > 0) groups.push(current);
+    return groups;
+  }
+
+  private resource(digest: string, size: number, upload?: string): string {
+    const tail = upload ? `uploads/${upload}/blobs/${digest}/${size}` : `blobs/${digest}/${size}`;
+    return this.instance ? `${this.instance}/${tail}` : tail;
+  }
+
+  private async readStream(digest: string, size: number): Promise<Uint8Array | undefined> {
+    await this.start();
+    this.count(METHODS.read);
+    const call = this.client.makeServerStreamRequest(
+      METHODS.read,
+      bytesOut,
+      bytesIn,
+      readRequest(this.resource(digest, size)),
+      this.metadata,
+      { deadline: this.deadline() },
+    );
+    const chunks: Uint8Array[] = [];
+    try {
+      await new Promise<void>((resolve, reject) => {
+        call.on("data", (msg: Uint8Array) => chunks.push(readReadResponse(msg)));
+        call.on("error", reject);
+        call.on("end", resolve);
+      });
+    } catch (e) {
+      if (isCode(e, NOT_FOUND)) return undefined;
+      throw this.unavailable(e, "ByteStream.Read");
+    }
+    return Buffer.concat(chunks);
+  }
+
+  private async writeStream(digest: string, bytes: Uint8Array): Promise<void> {
+    await this.start();
+    this.count(METHODS.write);
+    const resource = this.resource(digest, bytes.length, randomUUID());
+    let call: grpc.ClientWritableStream<Uint8Array> | undefined;
+    const done = new Promise<void>((resolve, reject) => {
+      call = this.client.makeClientStreamRequest(
+        METHODS.write,
+        bytesOut,
+        bytesIn,
+        this.metadata,
+        { deadline: this.deadline() },
+        (err, res) => {
+          const committed = res ? readWriteResponse(res) : 0;
+          if (err) reject(this.unavailable(err, "ByteStream.Write"));
+          else if (committed !== bytes.length)
+            reject(
+              new StoreUnavailable(
+                this.name,
+                `ByteStream.Write committed ${committed} of ${bytes.length} bytes`,
+              ),
+            );
+          else resolve();
+        },
+      );
+    });
+    // One chunk at a time, waiting whenever the stream asks to (its buffer is full).
+    for (let offset = 0; ; offset += WRITE_CHUNK) {
+      const last = offset + WRITE_CHUNK >= bytes.length;
+      const req = writeRequest(
+        offset === 0 ? resource : undefined,
+        offset,
+        bytes.subarray(offset, offset + WRITE_CHUNK),
+        last,
+      );
+      if (!call!.write(req))
+        await Promise.race([new Promise((r) => call!.once("drain", r)), done.catch(() => {})]);
+      if (last) break;
+    }
+    call!.end();
+    await done;
+  }
+
+  /** A damaged record is overwritten with an empty ActionResult (REAPI has no delete). */
+  private async withdraw(key: string): Promise<void> {
+    try {
+      await this.unary(METHODS.updateActionResult, updateActionRequest(this.instance, key, WITHDRAWN));
+    } catch {
+      // It stays damaged on the server; every reader rejects it the same way.
+    }
+  }
+
+  private deadline(): Date {
+    return new Date(Date.now() + this.timeoutMs);
+  }
+
+  private count(method: string): void {
+    const name = method.slice(method.lastIndexOf("/") + 1);
+    this.calls[name] = (this.calls[name] ?? 0) + 1;
+  }
+
+  private unavailable(e: unknown, what: string): Error {
+    const err = e as grpc.ServiceError;
+    if (typeof err?.code !== "number") return e as Error;
+    const why =
+      err.code === grpc.status.DEADLINE_EXCEEDED
+        ? `no answer within ${this.timeoutMs} ms`
+        : err.code === grpc.status.UNAUTHENTICATED || err.code === grpc.status.PERMISSION_DENIED
+          ? `credentials refused (${err.details || grpc.status[err.code]})`
+          : err.details || grpc.status[err.code];
+    const out = new StoreUnavailable(this.name, `${what}: ${why}`);
+    (out as Error & { code?: number }).code = err.code;
+    return out;
+  }
+
+  private async unary(method: string, request: Uint8Array): Promise<Uint8Array> {
+    await this.start();
+    return await this.call(method, request);
+  }
+
+  private async call(method: string, request: Uint8Array): Promise<Uint8Array> {
+    this.count(method);
+    return await new Promise((resolve, reject) => {
+      this.client.makeUnaryRequest(
+        method,
+        bytesOut,
+        bytesIn,
+        request,
+        this.metadata,
+        { deadline: this.deadline() },
+        (err, res) => {
+          if (err) reject(this.unavailable(err, method.slice(method.lastIndexOf("/") + 1)));
+          else resolve(res ?? new Uint8Array(0));
+        },
+      );
+    });
+  }
+}
+
+function isCode(e: unknown, code: grpc.status): boolean {
+  return (e as { code?: number })?.code === code;
+}
+
+/** grpc://host:port[/instance], grpcs://…; the option instance_name names the instance instead. */
+export function openReapiStore(config: StoreConfig): Store {
+  return new ReapiStore({
+    url: config.url,
+    instance: config.options.instance_name,
+    username: config.username,
+    password: config.password,
+    token: config.token,
+    connectTimeoutMs: config.connectTimeoutMs,
+    timeoutMs: config.requestTimeoutMs,
+  });
+}
