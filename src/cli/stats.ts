@@ -5,7 +5,7 @@ import { type Journal, listJournals, readJournal } from "../cache/engine/journal
 import { readStats, type StatsSummary, zeroedAt, zeroStats } from "../cache/engine/stats.ts";
 import { type StoreConfig, storeConfig } from "../cache/engine/store-config.ts";
 import { DiskStore } from "../cache/store/disk.ts";
-import { UsageError } from "../errors.ts";
+import { InputError, UsageError } from "../errors.ts";
 import { buildView, mib, selectJournal } from "../report/build-view.ts";
 import { oneLine, summaryMarkdown } from "../report/summary.ts";
 import { note } from "../util/term.ts";
@@ -149,15 +149,18 @@ function statRows(
  */
 function oneBuild(dir: string, which: string | undefined): Journal {
   if (which) return selectJournal(dir, which);
+  // The parent first; then its parent, for a subshell (`( galley stats --oneline || true )`).
   const parent = processInfo(process.ppid);
-  if (parent) {
-    const launcher = processId(parent);
-    for (const j of listJournals(dir)) {
-      const journal = readJournal(dir, j.id);
-      if (journal?.header?.launcher === launcher) return journal;
-    }
+  const grandparent = parent && processInfo(parent.ppid);
+  let bySubshell: Journal | undefined;
+  for (const j of parent ? listJournals(dir) : []) {
+    const journal = readJournal(dir, j.id);
+    const launcher = journal?.header?.launcher;
+    if (!launcher) continue;
+    if (launcher === processId(parent!)) return journal!;
+    if (grandparent && !bySubshell && launcher === processId(grandparent)) bySubshell = journal;
   }
-  return selectJournal(dir, "last");
+  return bySubshell ?? selectJournal(dir, "last");
 }
 
 /** The builds journaled since the last `--zero` (else the last build), as Markdown for the job page. */
@@ -176,7 +179,13 @@ function writeSummary(dir: string): number {
     process.stdout.write(md);
     return 0;
   }
-  appendFileSync(target, md);
+  try {
+    appendFileSync(target, md);
+  } catch (err) {
+    throw new InputError(
+      `cannot append to $GITHUB_STEP_SUMMARY (${target}): ${(err as NodeJS.ErrnoException).code ?? err}`,
+    );
+  }
   note(`appended the cache summary of ${views.length} build${views.length === 1 ? "" : "s"} to ${target}`);
   return 0;
 }

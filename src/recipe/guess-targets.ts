@@ -67,7 +67,7 @@ export function guessTargets(
       ? "library: other packages depend on it"
       : links !== undefined
         ? "library: it has `links`"
-        : docsRs(pkg)
+        : !binHinted && docsRs(pkg)
           ? "library: its documentation is on docs.rs"
           : t.bins.some((b) => Array.isArray(b.table["required-features"]))
             ? "library: its binaries need features"

@@ -7,7 +7,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { isDir, isFile, joinRel, relPosix } from "../cargo/paths.ts";
+import { isDir, isFile, isInside, joinRel, relPosix } from "../cargo/paths.ts";
 import type { PackageTargets } from "../cargo/targets.ts";
 import type { RecipeFile } from "./recipe.ts";
 
@@ -47,6 +47,8 @@ export function realSources(root: string, dir: string, t: PackageTargets): Recip
       if (scanned.has(file) || !file.endsWith(".rs")) continue;
       scanned.add(file);
       for (const inc of includedFiles(file, pkgAbs, buildFiles.has(file))) {
+        // Only files of the package or the workspace: a recipe never reaches further up.
+        if (!isInside(inc, pkgAbs) && !isInside(inc, root)) continue;
         if (!found.has(inc)) {
           found.add(inc);
           next.push(inc);

@@ -150,8 +150,8 @@ function markCriticalPath(units: ViewUnit[]): ViewUnit[] {
     const deps = (u.deps ?? []).flatMap((id) => byId.get(id) ?? []);
     if (u.kind === "rustc" && u.pkg && !u.id?.startsWith("build_script_"))
       deps.push(...(pkgPrereqs.get(u.pkg) ?? []));
-    else if (u.kind === "cc" && u.pkg)
-      deps.push(...(pkgPrereqs.get(u.pkg) ?? []).filter((p) => p.kind === "rustc"));
+    // A build script's run and its C compiles wait for the build script's compile.
+    else if (u.pkg) deps.push(...(pkgPrereqs.get(u.pkg) ?? []).filter((p) => p.kind === "rustc"));
     return deps.filter((d) => d !== u && d.start <= u.start);
   };
   let current: ViewUnit | undefined = units.reduce((a, b) => (b.end > a.end ? b : a));

@@ -172,7 +172,7 @@ code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-si
 .card.passthrough { border-top-color: var(--pass); } .card.error { border-top-color: var(--error); }
 .hit { --c: var(--hit); background: var(--hit); }
 .miss { --c: var(--miss); background: repeating-linear-gradient(135deg, var(--miss) 0 6px, #f3b48c 6px 9px); }
-.passthrough { --c: var(--pass); background: radial-gradient(#1b1b1b 1px, transparent 1.5px) 0 0 / 5px 5px, var(--pass); }
+.passthrough { --c: var(--pass); background: radial-gradient(#0b4f7a 1px, transparent 1.5px) 0 0 / 6px 6px, var(--pass); }
 .error { --c: var(--error); background: repeating-linear-gradient(45deg, transparent 0 5px, #1b1b1b 5px 6px), repeating-linear-gradient(135deg, var(--error) 0 5px, #1b1b1b 5px 6px); }
 .card, .row, .miss-item { background: none; }
 .swatch { display: inline-block; width: 14px; height: 14px; border-radius: 3px; vertical-align: -2px; margin-right: 4px; border: 1px solid #0006; }
@@ -184,7 +184,7 @@ code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-si
 .chart { position: relative; margin-top: 4px; min-height: ${LANE_PX}px; }
 .bar { position: absolute; height: ${LANE_PX - 4}px; min-width: 2px; border-radius: 3px; overflow: hidden; white-space: nowrap; text-overflow: ellipsis; font-size: 11px; line-height: ${LANE_PX - 4}px; padding: 0 3px; color: #000; text-decoration: none; border: 1px solid #0005; }
 .bar .sym { font-weight: 700; margin-right: 2px; }
-.bar.miss, .bar.error { color: #000; font-weight: 600; text-shadow: 0 0 2px #fff, 0 0 2px #fff; }
+.bar.miss, .bar.error, .bar.passthrough { color: #000; font-weight: 600; text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 1px #fff; }
 .bar.crit { border: 2px solid #000; z-index: 1; }
 .bar:hover, .bar:focus { z-index: 2; overflow: visible; outline: 2px solid #0072B2; }
 .filtered.bar { opacity: 0.12; } .filtered.row, .filtered.miss-item { display: none; }

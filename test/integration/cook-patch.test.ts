@@ -171,6 +171,8 @@ test("a [patch] package's real sources include the files its code and build scri
     `#![doc = include_str!("../README.md")]\n${original}
 #[path = "../extra/more.rs"]
 mod more;
+#[cfg(any())]
+const OUTSIDE: &str = include_str!("../../outside-secret.txt");
 /// Everything the fork read.
 pub fn reads() -> (&'static str, &'static str, usize) {
     let blob = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/blob.bin"));
@@ -178,6 +180,8 @@ pub fn reads() -> (&'static str, &'static str, usize) {
 }
 `,
   );
+  // A file above the package and the workspace never travels, whatever the code names.
+  writeFileSync(join(root, "outside-secret.txt"), "not for the recipe\n");
   const project = crcProject(
     "reader",
     "reading-fork",

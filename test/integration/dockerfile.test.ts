@@ -47,7 +47,7 @@ describe("galley dockerfile", () => {
     // The binary leaves target/ inside a RUN, never out of a cache mount.
     expect(d).toContain("install -D -m 0755 target/release/server /out/server");
     // The build step's log ends with one line of what the cache did; a summary never fails the step.
-    expect(d).toContain("/out/server \\\n && (galley stats --oneline || true)\n");
+    expect(d).toContain("/out/server \\\n && { galley stats --oneline || true; }\n");
     expect(d).toContain("COPY --from=builder /out/server /usr/local/bin/server");
     expect(r.stderr).toContain("binary server (package server); Rust 1.");
     expect(r.stderr).toContain("runtime debian-slim");

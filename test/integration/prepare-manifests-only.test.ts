@@ -80,6 +80,12 @@ core = { path = "crates/core" }
   "crates/gen/src/main.rs": MAIN,
   "crates/buildhelp/Cargo.toml": member("buildhelp", "publish = false\n"),
   "crates/buildhelp/src/lib.rs": "",
+  // fd's shape: documentation on docs.rs, but a declared bin and the command-line category.
+  "crates/finder/Cargo.toml": member(
+    "finder",
+    'documentation = "https://docs.rs/finder"\ncategories = ["command-line-utilities"]\n\n[[bin]]\nname = "fnd"\npath = "src/main.rs"\n',
+  ),
+  "crates/finder/src/main.rs": MAIN,
   // Declared bins only: no library is guessed, and the warning says so.
   "crates/onlybins/Cargo.toml": member("onlybins", 'publish = false\n\n[[bin]]\nname = "one"\n'),
   "crates/onlybins/src/bin/one.rs": MAIN,
@@ -144,6 +150,7 @@ test("every hint gives the target cargo finds in the full project", () => {
     "crates/grep-tool",
     "crates/gen",
     "crates/onlybins",
+    "crates/finder",
     "xtask",
   ]) {
     expect([dir, targetsOf(skeleton, dir)]).toEqual([dir, targetsOf(project, dir)]);
@@ -157,7 +164,7 @@ test("every hint gives the target cargo finds in the full project", () => {
 test("the guesses are said in one grouped warning, one path form, each reason once", () => {
   const warning = guessed.stderr.slice(guessed.stderr.indexOf("galley: warning: guessed"));
   expect(warning.split("\n").slice(0, 12)).toEqual([
-    "galley: warning: guessed the targets of 12 packages whose sources are not here (manifests only):",
+    "galley: warning: guessed the targets of 13 packages whose sources are not here (manifests only):",
     "  library: other packages depend on it (2): crates/buildhelp/Cargo.toml, crates/core/Cargo.toml",
     "  library: it has `links` (1): crates/capi/Cargo.toml",
     "  library: its documentation is on docs.rs (2): crates/arena/Cargo.toml, crates/smolish/Cargo.toml",
@@ -168,7 +175,7 @@ test("the guesses are said in one grouped warning, one path form, each reason on
     "  binary at src/main.rs: no hint (cargo new's default) (2): crates/gen/Cargo.toml, xtask/Cargo.toml",
     "  build script: it has `links` (1): crates/capi/Cargo.toml",
     "  build script: it has build-dependencies (1): crates/gen/Cargo.toml",
-    "  no library: no hint of one (1): crates/onlybins/Cargo.toml",
+    "  no library: no hint of one (2): crates/finder/Cargo.toml, crates/onlybins/Cargo.toml",
   ]);
   expect(guessed.stderr.match(/guessed the targets/g)).toHaveLength(1);
   expect(guessed.stderr).not.toContain("./");

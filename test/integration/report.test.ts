@@ -9,7 +9,17 @@ import { type Journal, KEEP_BUILDS, listJournals, readJournal } from "../../src/
 import { GALLEY, galley, ok, removeDir, run } from "../helpers.ts";
 import { type CacheProject, cacheProject, edit } from "./cache-harness.ts";
 
-const UNIT_NAMES = ["app (bin)", "app (build script)", "cfg-if", "corelib", "hello-derive", "itoa"];
+const UNIT_NAMES = [
+  "app (bin)",
+  "app (build script run)",
+  "app (build script)",
+  "cfg-if",
+  "corelib",
+  "hello-derive",
+  "itoa",
+];
+/** Built from source: the workspace's build script runs (not cached by default: a passthrough). */
+const COMPILED = UNIT_NAMES.filter((n) => n !== "app (build script run)");
 const cleanup: string[] = [];
 afterAll(() => {
   for (const d of cleanup) removeDir(d);
@@ -49,7 +59,8 @@ describe("the build journal", () => {
     expect(listJournals(p.cacheDir)).toHaveLength(1);
     const cold = newest(p);
     expect(names(cold)).toEqual(UNIT_NAMES);
-    expect(names(cold, "miss")).toEqual(UNIT_NAMES);
+    expect(names(cold, "miss")).toEqual(COMPILED);
+    expect(names(cold, "passthrough")).toEqual(["app (build script run)"]);
     expect(cold.header?.argv?.slice(-1)).toEqual(["build"]);
     expect(cold.header?.cwd).toBe(p.dir);
     for (const e of cold.entries) expect(e.end).toBeGreaterThanOrEqual(e.start);
@@ -134,9 +145,9 @@ describe("galley report, stats --summary, --format markdown, --oneline", () => {
     }
     const out = join(p.dir, "report.html");
     const r = ok(galley(["report", "--out", out], { cwd: p.dir, env: env() }));
-    expect(r.stderr).toContain("6 units, 4 hits, 2 misses");
+    expect(r.stderr).toContain("7 units, 4 hits, 2 misses");
     const html = readFileSync(out, "utf8");
-    expect(html.match(/<a class="bar /g)).toHaveLength(6);
+    expect(html.match(/<a class="bar /g)).toHaveLength(7);
     expect(html).toContain("<style>");
     // Nothing is fetched: no external scripts, styles, images or fonts.
     expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
@@ -152,7 +163,7 @@ describe("galley report, stats --summary, --format markdown, --oneline", () => {
       .split("\n");
     expect(list).toHaveLength(2);
     expect(list[1]).toStartWith(firstId);
-    expect(list[0]).toContain("6 units, 4 hits, 2 misses");
+    expect(list[0]).toContain("7 units, 4 hits, 2 misses");
     const bad = galley(["report", "--build", "nope"], { cwd: p.dir, env: env() });
     expect(bad.code).toBe(3);
     expect(bad.stderr).toContain('no build "nope"');
@@ -175,6 +186,14 @@ describe("galley report, stats --summary, --format markdown, --oneline", () => {
     expect(md).toMatch(/```text\ncargo build: /);
     expect(md).toMatch(/^corelib +\|[ #]*#+ *\| miss/m);
     expect(md).toMatch(/^itoa +\|[ =]*=+ *\| hit/m);
+    const bad = galley(["stats", "--summary"], {
+      cwd: p.dir,
+      env: { ...env(), GITHUB_STEP_SUMMARY: join(p.dir, "no-such-dir", "summary.md") },
+    });
+    expect([bad.code, bad.stderr.trim().split("\n")[0]]).toEqual([
+      3,
+      `error: cannot append to $GITHUB_STEP_SUMMARY (${join(p.dir, "no-such-dir", "summary.md")}): ENOENT`,
+    ]);
     // Without the variable it prints the summary instead.
     const printed = ok(
       galley(["stats", "--summary"], { cwd: p.dir, env: { ...env(), GITHUB_STEP_SUMMARY: "" } }),
@@ -195,8 +214,9 @@ describe("galley report, stats --summary, --format markdown, --oneline", () => {
     const other = project(p.cacheDir);
     const marker = join(p.dir, "built");
     const go = join(p.dir, "go");
-    // Build, wait until the other build is done, then summarise: the other build is the last one.
-    const script = `cargo build && touch ${marker} && while [ ! -f ${go} ]; do sleep 0.1; done && ${GALLEY} stats --oneline`;
+    // Build, wait until the other build is done, then summarise (also from a subshell): the other
+    // build is the last one, and the test process that started it is the subshell's grandparent.
+    const script = `cargo build && touch ${marker} && while [ ! -f ${go} ]; do sleep 0.1; done && ${GALLEY} stats --oneline && (${GALLEY} stats --oneline || true)`;
     removeDir(join(p.dir, "target"));
     const undo = edit(join(p.dir, "corelib/src/lib.rs"), '"hello from corelib"', '"hello once more"');
     try {
@@ -210,12 +230,15 @@ describe("galley report, stats --summary, --format markdown, --oneline", () => {
       build(other);
       writeFileSync(go, "");
       expect(await shell.exited).toBe(0);
-      const line = (await new Response(shell.stdout).text()).trim();
-      expect(line).toMatch(/^galley: 6 units, 4 hits, 2 misses; [\d.]+ m?s saved; top miss: /);
+      const [line, fromSubshell] = (await new Response(shell.stdout).text()).trim().split("\n");
+      expect(fromSubshell).toBe(line!);
+      expect(line).toMatch(
+        /^galley: 7 units, 4 hits, 2 misses, 1 passed through; [\d.]+ m?s saved; top miss: /,
+      );
       expect(line).toMatch(/corelib|app \(bin\)/);
       // From another process, --oneline is about the last build: the other project (its registry crates hit).
       const last = ok(galley(["stats", "--oneline"], { cwd: p.dir, env: env() })).stdout;
-      expect(last).toMatch(/^galley: 6 units, 2 hits, 4 misses;/);
+      expect(last).toMatch(/^galley: 7 units, 2 hits, 4 misses, 1 passed through;/);
     } finally {
       undo();
     }

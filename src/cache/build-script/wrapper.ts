@@ -12,6 +12,7 @@ import { maybeStartGc } from "../engine/auto-gc.ts";
 import { cacheConfig } from "../engine/config.ts";
 import { compileMiss, failOpen, storeFailed } from "../engine/fail-open.ts";
 import { FileDigests } from "../engine/file-digest.ts";
+import { describeUnit } from "../engine/journal.ts";
 import { isWithin, profileDirOf } from "../engine/path-tokens.ts";
 import { runPlain } from "../engine/run-compiler.ts";
 import { recordStat, type StatEvent } from "../engine/stats.ts";
@@ -46,9 +47,16 @@ export async function runBuildScript(script: string, args: string[]): Promise<nu
   const outDir = env.OUT_DIR ? resolve(env.OUT_DIR) : undefined;
   const manifestDir = env.CARGO_MANIFEST_DIR ? resolve(env.CARGO_MANIFEST_DIR) : undefined;
   const label = `${BUILD_SCRIPT_LABEL}${(env.CARGO_PKG_NAME ?? "?").replace(/-/g, "_")}`;
+  const pkg = env.CARGO_PKG_NAME ?? "?";
+  describeUnit({
+    kind: "build-script",
+    name: `${pkg} (build script run)`,
+    pkg: `${pkg}@${env.CARGO_PKG_VERSION ?? ""}`,
+  });
   const passthrough = async (reason: string) => {
+    const code = await runPlain(argv, runEnv);
     recordStat(dir, { outcome: "passthrough", reason: `build script: ${reason}`, crate: label });
-    return await runPlain(argv, runEnv);
+    return code;
   };
   if (!outDir || !manifestDir) return await passthrough("not run by cargo (no OUT_DIR)");
 

@@ -53,8 +53,8 @@ export function processId(p: ProcessInfo): string {
   return `${p.startTicks}-${p.pid}-${pidNamespace()}`;
 }
 
-/** How far up to look for cargo: wrapper <- cargo, or cc <- build script <- cargo (with room for a shell). */
-const MAX_DEPTH = 4;
+/** How far up to look for cargo: wrapper <- cargo, or cc <- build script <- its launcher <- cargo, with room for shells. */
+const MAX_DEPTH = 6;
 
 let memo: BuildIdentity | undefined;
 

@@ -197,7 +197,7 @@ function builderStage(plan: DockerfilePlan): string[] {
     // The binary leaves target/ in this RUN, so it is in the layer whatever mounts a user adds.
     // The last line of the step's log says what the cache did (a summary never fails the build).
     cachedRun(
-      `cargo build --release --locked${target} --bin ${plan.bin} \\\n && install -D -m 0755 ${outDir}/${plan.bin} /out/${plan.bin} \\\n && (galley stats --oneline || true)`,
+      `cargo build --release --locked${target} --bin ${plan.bin} \\\n && install -D -m 0755 ${outDir}/${plan.bin} /out/${plan.bin} \\\n && { galley stats --oneline || true; }`,
       plan.store,
     ),
   ];
