@@ -1,48 +1,22 @@
 /**
- * Real servers for the shared-store tests, started on 127.0.0.1 on a free port and stopped by the
- * tests: Redis and an S3 server (s3s-fs), installed by scripts/test-servers.sh (cached).
+ * Redis and an S3 server (s3s-fs) for the shared-store tests and bench/remote.ts, installed by
+ * scripts/test-servers/ (cached) and started on 127.0.0.1 at a free port; callers stop them.
  */
 import { mkdirSync } from "node:fs";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { REPO, removeDir, tempDir } from "./helpers.ts";
+import { removeDir, tempDir } from "./helpers.ts";
+import { freePort, install, waitForPort } from "./integration/store/servers.ts";
 
-const ROOT = process.env.GALLEY_TEST_SERVERS || join(homedir(), ".cache", "galley-test-servers");
-const S3S = join(ROOT, "s3s-fs-0.14.1", "bin", "s3s-fs");
-const installed = new Set<string>();
+export { freePort, startSilentServer } from "./integration/store/servers.ts";
 
-/** Installs a server if it is not there yet (once per test process). */
-export function ensureServer(name: "redis" | "s3"): void {
-  if (installed.has(name)) return;
-  const p = Bun.spawnSync(["bash", join(REPO, "scripts", "test-servers.sh"), name], {
-    stdout: "inherit",
-    stderr: "inherit",
-  });
-  if (p.exitCode !== 0) throw new Error(`scripts/test-servers.sh ${name} failed`);
-  installed.add(name);
-}
-
-export async function freePort(): Promise<number> {
-  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = s.port;
-  s.stop(true);
-  return port;
-}
-
-async function waitForPort(port: number, proc: Subprocess, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null) throw new Error(`${what} exited with ${proc.exitCode}`);
-    try {
-      const sock = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
-      sock.end();
-      return;
-    } catch {
-      await Bun.sleep(50);
-    }
-  }
-  throw new Error(`${what} did not listen on ${port}`);
+async function started(proc: Subprocess, port: number, what: string): Promise<void> {
+  await Promise.race([
+    waitForPort(port, what),
+    proc.exited.then((code) => {
+      throw new Error(`${what} exited with ${code}`);
+    }),
+  ]);
 }
 
 export interface RedisServer {
@@ -53,8 +27,10 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-export async function startRedis(opts: { password?: string; maxmemory?: string } = {}): Promise<RedisServer> {
-  ensureServer("redis");
+export async function startRedis(
+  opts: { password?: string; maxmemory?: string; maxBulk?: string } = {},
+): Promise<RedisServer> {
+  const bin = install("redis");
   const port = await freePort();
   const dir = tempDir("galley-redis-");
   const args = [
@@ -71,10 +47,10 @@ export async function startRedis(opts: { password?: string; maxmemory?: string }
   ];
   if (opts.password) args.push("--requirepass", opts.password);
   if (opts.maxmemory) args.push("--maxmemory", opts.maxmemory, "--maxmemory-policy", "noeviction");
-  const proc = Bun.spawn(["redis-server", ...args], { stdout: "ignore", stderr: "inherit" });
-  await waitForPort(port, proc, "redis-server");
-  const auth = opts.password ? `:${opts.password}@` : "";
-  const url = `redis://${auth}127.0.0.1:${port}`;
+  if (opts.maxBulk) args.push("--proto-max-bulk-len", opts.maxBulk);
+  const proc = Bun.spawn([bin, ...args], { stdout: "ignore", stderr: "inherit" });
+  await started(proc, port, "redis-server");
+  const url = `redis://${opts.password ? `:${opts.password}@` : ""}127.0.0.1:${port}`;
   return {
     url,
     port,
@@ -98,7 +74,7 @@ export interface S3Server {
 }
 
 export async function startS3(): Promise<S3Server> {
-  ensureServer("s3");
+  const bin = install("s3s-fs");
   const port = await freePort();
   const dir = tempDir("galley-s3-");
   const bucket = "galley-test";
@@ -107,7 +83,7 @@ export async function startS3(): Promise<S3Server> {
   const secretAccessKey = "galleytestsecret";
   const proc = Bun.spawn(
     [
-      S3S,
+      bin,
       "--host",
       "127.0.0.1",
       "--port",
@@ -120,7 +96,7 @@ export async function startS3(): Promise<S3Server> {
     ],
     { stdout: "ignore", stderr: "ignore" },
   );
-  await waitForPort(port, proc, "s3s-fs");
+  await started(proc, port, "s3s-fs");
   return {
     endpoint: `http://127.0.0.1:${port}`,
     bucket,
@@ -133,10 +109,4 @@ export async function startS3(): Promise<S3Server> {
       removeDir(dir);
     },
   };
-}
-
-/** A server that accepts connections and never answers. */
-export function silentServer(): { port: number; stop(): void } {
-  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  return { port: s.port, stop: () => s.stop(true) };
 }

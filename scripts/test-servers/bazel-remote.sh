@@ -4,9 +4,13 @@
 set -euo pipefail
 version=v2.6.2
 root="${GALLEY_TEST_SERVERS:-$HOME/.cache/galley-test-servers}"
+mkdir -p "$root"
+# One installer at a time (test files may start at once).
+exec 9>"$root/.install-$(basename "$0" .sh).lock"
+flock 9
 bin="$root/bazel-remote-$version/bazel-remote"
 if [ ! -x "$bin" ]; then
-  command -v go >/dev/null || { echo "bazel-remote: needs Go (https://go.dev/dl/) on PATH" >&2; exit 1; }
+  command -v go >/dev/null || { echo "bazel-remote: needs Go on PATH" >&2; exit 1; }
   work="$(mktemp -d)"
   trap 'rm -rf "$work"' EXIT
   mkdir -p "$(dirname "$bin")"

@@ -4,6 +4,10 @@
 set -euo pipefail
 version=0.4.4
 root="${GALLEY_TEST_SERVERS:-$HOME/.cache/galley-test-servers}"
+mkdir -p "$root"
+# One installer at a time (test files may start at once).
+exec 9>"$root/.install-$(basename "$0" .sh).lock"
+flock 9
 venv="$root/buildgrid-$version"
 # A venv names its own path in its scripts, so it is made in place; the marker says it is whole.
 if [ ! -e "$venv/.installed" ]; then

@@ -4,6 +4,7 @@ import { ignoredSettings, storeConfig } from "../cache/engine/store-config.ts";
 import { DiskStore } from "../cache/store/disk.ts";
 import { UsageError } from "../errors.ts";
 import { note, warn } from "../util/term.ts";
+import { writeAllSync } from "../util/write-sync.ts";
 import { type OptionTable, parseArgs, renderHelp } from "./args.ts";
 import type { Command } from "./command.ts";
 
@@ -67,6 +68,7 @@ async function ping(): Promise<number> {
   }
   const { pingStore } = await import("../cache/store/ping.ts");
   const lines = await pingStore(config);
-  process.stdout.write(`${lines.map((l) => l.text).join("\n")}\n`);
-  return lines.every((l) => l.ok) ? 0 : 1;
+  writeAllSync(1, `${lines.map((l) => l.text).join("\n")}\n`);
+  // A request that timed out may still hold a socket open: exit now rather than wait for it.
+  process.exit(lines.every((l) => l.ok) ? 0 : 1);
 }

@@ -175,8 +175,8 @@ export function stepCached(log: string, needle: string): boolean {
  */
 export function mountStats(
   mountId: string,
-  action: "read" | "zero",
-): { hits: number; misses: number; crates: Record<string, string> } {
+  action: "read" | "zero" | "clear",
+): { hits: number; misses: number; remoteHits: number; crates: Record<string, string> } {
   const ctx = mkdtempSync(join(tmpdir(), "galley-stats-"));
   try {
     const galleyBin = join(ctx, "galley");
@@ -184,7 +184,9 @@ export function mountStats(
     const cmd =
       action === "zero"
         ? "/galley stats --zero > /out.json"
-        : "/galley stats --json > /out.json && cat /cache/v1/stats.log > /events.log || true";
+        : action === "clear"
+          ? "/galley cache clear && /galley stats --zero > /out.json"
+          : "/galley stats --json > /out.json && cat /cache/v1/stats.log > /events.log || true";
     // A nonce keeps the step from being cached; --no-cache would start the mount empty.
     const nonce = `${Date.now()}-${Math.random()}`;
     writeFileSync(
@@ -194,7 +196,7 @@ export function mountStats(
     const out = join(ctx, "out");
     const r = docker(["build", "--network=none", "-q", "-o", `type=local,dest=${out}`, "."], ctx);
     if (r.code !== 0) throw new Error(`stats build failed: ${r.stderr}`);
-    if (action === "zero") return { hits: 0, misses: 0, crates: {} };
+    if (action !== "read") return { hits: 0, misses: 0, remoteHits: 0, crates: {} };
     const s = JSON.parse(readFileSync(join(out, "out.json"), "utf8"));
     const crates: Record<string, string> = {};
     for (const line of readFileSync(join(out, "events.log"), "utf8").split("\n")) {
@@ -202,7 +204,7 @@ export function mountStats(
       const e = JSON.parse(line) as { crate?: string; outcome: string };
       if (e.crate) crates[e.crate] = e.outcome;
     }
-    return { hits: s.hits, misses: s.misses, crates };
+    return { hits: s.hits, misses: s.misses, remoteHits: s.remoteHits ?? 0, crates };
   } finally {
     rmSync(ctx, { recursive: true, force: true });
   }

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "
 import { join } from "node:path";
 import { readStats } from "../../src/cache/engine/stats.ts";
 import { GALLEY, removeDir, run, tempDir } from "../helpers.ts";
-import { type RedisServer, type S3Server, silentServer, startRedis, startS3 } from "../servers.ts";
+import { type RedisServer, type S3Server, startRedis, startS3, startSilentServer } from "../servers.ts";
 import { ALL_UNITS, appOutput, type CacheProject, cachedBuild, cacheProject } from "./cache-harness.ts";
 
 const APP_OUTPUT = appOutputOnce();
@@ -47,6 +47,8 @@ interface Backend {
   /** Entries on the server. */
   count(): Promise<number>;
   clear(): Promise<void>;
+  /** The store's settings with credentials the server refuses, where the test server checks them. */
+  wrongCredentials?(): Record<string, string>;
 }
 
 function redisBackend(): Backend & { server(): RedisServer; setServer(s: RedisServer): void } {
@@ -121,6 +123,9 @@ function s3Backend(): Backend & { setServer(s: S3Server): void } {
       return records.length;
     },
     count: async () => files("ac").length + files("cas-zstd").length,
+    wrongCredentials() {
+      return { ...this.env(), AWS_SECRET_ACCESS_KEY: "not-the-secret" };
+    },
     async clear() {
       removeDir(join(server.bucketDir, "ci"));
     },
@@ -216,6 +221,19 @@ for (const backend of [redis, s3]) {
       expect(third.misses).toEqual([]);
     });
 
+    test.if(backend.wrongCredentials !== undefined)(
+      "wrong credentials: the build passes on the local cache, the refusal said once",
+      async () => {
+        await backend.clear();
+        const p = cacheProject();
+        const build = cachedBuild(p, { env: backend.wrongCredentials!() });
+        expect(appOutput(p)).toBe(APP_OUTPUT());
+        expect(warnings(build.result.stderr, "shared store")).toBe(1);
+        expect(readStats(p.cacheDir).remoteErrors).toBeGreaterThan(0);
+        expect(await backend.count()).toBe(0);
+      },
+    );
+
     test("read-only: reads, never writes", async () => {
       await backend.clear();
       const { a } = twoMachines();
@@ -252,8 +270,8 @@ describe("shared store faults", () => {
     }
   });
 
-  test("a server that accepts connections and never answers: time-outs, one warning, other processes leave it alone", () => {
-    const silent = silentServer();
+  test("a server that accepts connections and never answers: time-outs, one warning, other processes leave it alone", async () => {
+    const silent = await startSilentServer();
     try {
       const p = cacheProject();
       const started = performance.now();
@@ -267,8 +285,27 @@ describe("shared store faults", () => {
       // Processes after the first failure skip the store without asking.
       expect(events.some((e) => e.storeSkipped)).toBe(true);
       expect(secs).toBeLessThan(60);
+      // ping says so within its time-outs, and exits at once (no socket left to wait for).
+      for (const url of [
+        `redis://127.0.0.1:${silent.port}`,
+        `s3://b/p?endpoint=http://127.0.0.1:${silent.port}`,
+      ]) {
+        const t = performance.now();
+        const ping = run([GALLEY, "cache", "ping"], {
+          cwd: p.dir,
+          env: {
+            GALLEY_STORE: url,
+            GALLEY_STORE_TIMEOUT_MS: "300",
+            AWS_ACCESS_KEY_ID: "a",
+            AWS_SECRET_ACCESS_KEY: "b",
+          },
+        });
+        expect(ping.code).toBe(1);
+        expect(ping.stdout).toContain("does not answer (no answer within 300 ms)");
+        expect(performance.now() - t).toBeLessThan(5000);
+      }
     } finally {
-      silent.stop();
+      await silent.stop();
     }
   });
 

@@ -9,6 +9,7 @@ import { lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { ActionCache, type ActionSpec, type OutputFile } from "../engine/action-cache.ts";
 import { maybeStartGc } from "../engine/auto-gc.ts";
+import { cacheStore, noteStoreReport } from "../engine/cache-store.ts";
 import { cacheConfig } from "../engine/config.ts";
 import { compileMiss, failOpen, storeFailed } from "../engine/fail-open.ts";
 import { FileDigests } from "../engine/file-digest.ts";
@@ -17,7 +18,7 @@ import { isWithin, profileDirOf } from "../engine/path-tokens.ts";
 import { runPlain } from "../engine/run-compiler.ts";
 import { recordStat, type StatEvent } from "../engine/stats.ts";
 import { resolveOnPath } from "../engine/tool-identity.ts";
-import { DiskStore } from "../store/disk.ts";
+import { newReport } from "../store/report.ts";
 import { envForScript, wrapperIsGalley } from "./cc-name.ts";
 import { parseDirectives } from "./directives.ts";
 import { runBasePartsOf } from "./key.ts";
@@ -62,7 +63,8 @@ export async function runBuildScript(script: string, args: string[]): Promise<nu
 
   const event: StatEvent = { outcome: "miss", crate: label };
   const digests = new FileDigests(dir);
-  const cache = new ActionCache(new DiskStore(dir), dir, digests, manifestDir, env, event);
+  const report = newReport();
+  const cache = new ActionCache(await cacheStore(dir, env, report), dir, digests, manifestDir, env, event);
   let spec: ActionSpec;
   try {
     const source = packageSourceOf(manifestDir, env, digests);
@@ -89,6 +91,7 @@ export async function runBuildScript(script: string, args: string[]): Promise<nu
     if ((await cache.lookup(spec)) === "hit") {
       event.outcome = "hit";
       event.wrapperMs = performance.now() - started;
+      noteStoreReport(event, report);
       recordStat(dir, event);
       return 0;
     }
@@ -96,6 +99,7 @@ export async function runBuildScript(script: string, args: string[]): Promise<nu
     return await failOpen(dir, err, argv, event, runEnv);
   }
 
+  noteStoreReport(event, report);
   const ran = await compileMiss(argv, dir, event, runEnv);
   if (ran.code !== 0) return ran.code;
   try {
@@ -110,6 +114,7 @@ export async function runBuildScript(script: string, args: string[]): Promise<nu
   } catch (err) {
     storeFailed(dir, err, event);
   }
+  noteStoreReport(event, report);
   recordStat(dir, event);
   return 0;
 }

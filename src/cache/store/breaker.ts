@@ -4,8 +4,8 @@
  * so that the other wrapper processes of the build do not ask either (nor load the backend) until
  * the store is tried again, `retryAfterMs` later. Failures turn into misses and skipped writes.
  */
-import { statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { sha256Hex } from "../engine/digest.ts";
 import { noticeOnce } from "../engine/notice.ts";
 import type { StoreConfig } from "../engine/store-config.ts";
@@ -33,6 +33,7 @@ export class Breaker {
 
   trip(reason: string): void {
     try {
+      mkdirSync(dirname(this.file), { recursive: true });
       writeFileSync(this.file, `${new Date().toISOString()} ${reason}\n`);
     } catch {
       // a cache dir that cannot be written: each process finds out on its own

@@ -13,6 +13,7 @@ import { MalformedMessage } from "./reapi/wire.ts";
 import {
   authHeader,
   type Credentials,
+  caCertOption,
   DamagedEntries,
   DEFAULT_TIMEOUT_MS,
   displayUrl,
@@ -31,6 +32,8 @@ export interface HttpStoreOptions extends Credentials {
   prefix?: string;
   /** How long one request may take, connecting included. */
   timeoutMs?: number;
+  /** PEM of a CA to trust for https:// besides the system's (a server with its own certificate). */
+  caCert?: string;
 }
 
 export class HttpStore implements Store {
@@ -135,6 +138,7 @@ export class HttpStore implements Store {
         headers,
         body,
         signal: AbortSignal.timeout(this.timeoutMs),
+        ...(this.options.caCert ? { tls: { ca: this.options.caCert } } : {}),
       });
     } catch (e) {
       const err = e as Error;
@@ -169,5 +173,6 @@ export function openHttpStore(config: StoreConfig): Store {
     password: config.password,
     token: config.token,
     timeoutMs: config.requestTimeoutMs,
+    caCert: caCertOption(config),
   });
 }

@@ -10,7 +10,9 @@ import { InputError } from "../../errors.ts";
 import type { StoreConfig } from "../engine/store-config.ts";
 import { Breaker, BreakerStore } from "./breaker.ts";
 import type { DiskStore } from "./disk.ts";
+import { LazyStore } from "./lazy.ts";
 import { ReadOnlyStore } from "./read-only.ts";
+import { displayUrl } from "./remote.ts";
 import type { StoreReport } from "./report.ts";
 import { SignedStore } from "./signed.ts";
 import type { Store } from "./store.ts";
@@ -25,13 +27,20 @@ export const BACKENDS: Record<string, BackendOpener> = {
   s3: async (c) => (await import("./s3.ts")).openS3Store(c),
   redis: async (c) => (await import("./redis.ts")).openRedisStore(c),
   rediss: async (c) => (await import("./redis.ts")).openRedisStore(c),
-  grpc: async (c) => (await import("./reapi.ts")).openReapiStore(c),
-  grpcs: async (c) => (await import("./reapi.ts")).openReapiStore(c),
+  grpc: async (c) => openReapi(c),
+  grpcs: async (c) => openReapi(c),
   http: async (c) => (await import("./http.ts")).openHttpStore(c),
   https: async (c) => (await import("./http.ts")).openHttpStore(c),
   "webdav+http": async (c) => (await import("./http.ts")).openHttpStore(c),
   "webdav+https": async (c) => (await import("./http.ts")).openHttpStore(c),
 };
+
+/** The gRPC client loads at the first request, not for a process the local cache serves. */
+function openReapi(config: StoreConfig): Store {
+  return new LazyStore(`reapi ${displayUrl(new URL(config.url))}`, async () =>
+    (await import("./reapi.ts")).openReapiStore(config),
+  );
+}
 
 export function schemeOf(config: StoreConfig): string {
   const m = /^([a-z][a-z0-9+.-]*):\/\//i.exec(config.url);

@@ -2,34 +2,20 @@
  * A shared store that is read and never written: for builds of code that is not trusted (pull
  * requests from forks), which may use the team's cache but must not put anything in it.
  */
-import { type ActionResult, getBlobs, type Store } from "./store.ts";
+import { ForwardingStore } from "./forwarding.ts";
+import type { Store } from "./store.ts";
 
-export class ReadOnlyStore implements Store {
-  readonly name: string;
+export class ReadOnlyStore extends ForwardingStore {
+  override readonly name: string;
 
-  constructor(private readonly inner: Store) {
+  constructor(inner: Store) {
+    super(inner);
     this.name = `${inner.name} (read-only)`;
   }
 
-  getAction(key: string): Promise<ActionResult | undefined> {
-    return this.inner.getAction(key);
-  }
+  override async putAction(): Promise<void> {}
 
-  getBlob(digest: string): Promise<Uint8Array | undefined> {
-    return this.inner.getBlob(digest);
-  }
+  override async putBlob(): Promise<void> {}
 
-  getBlobs(digests: string[]): Promise<Map<string, Uint8Array>> {
-    return getBlobs(this.inner, digests);
-  }
-
-  hasBlob(digest: string): Promise<boolean> {
-    return this.inner.hasBlob(digest);
-  }
-
-  async putAction(): Promise<void> {}
-
-  async putBlob(): Promise<void> {}
-
-  async putBlobs(): Promise<void> {}
+  override async putBlobs(): Promise<void> {}
 }

@@ -11,8 +11,11 @@
  * stored) in the same process, which gives the size. A blob of unknown size reads as missing.
  */
 import { randomUUID } from "node:crypto";
+import { isIP } from "node:net";
+import { checkServerIdentity } from "node:tls";
 import * as grpc from "@grpc/grpc-js";
 import type { StoreConfig } from "../engine/store-config.ts";
+import { packBlob } from "./blob-codec.ts";
 import {
   type DecodedRecord,
   decodeActionResult,
@@ -36,11 +39,13 @@ import {
   supportsSha256,
   updateActionRequest,
   writeRequest,
+  ZSTD,
 } from "./reapi/protocol.ts";
 import { MalformedMessage } from "./reapi/wire.ts";
 import {
   authHeader,
   type Credentials,
+  caCertOption,
   DamagedEntries,
   DEFAULT_TIMEOUT_MS,
   displayUrl,
@@ -58,8 +63,8 @@ export interface ReapiStoreOptions extends Credentials {
   connectTimeoutMs?: number;
   /** How long one call may take. */
   timeoutMs?: number;
-  /** PEM of a CA to trust for grpcs:// besides the system's. */
-  caCert?: Uint8Array;
+  /** PEM of a CA to trust for grpcs:// instead of the system's (a server with its own certificate). */
+  caCert?: string;
   /** Lower the batch limit below the server's (tests use it to send blobs through ByteStream). */
   maxBatchBytes?: number;
 }
@@ -84,13 +89,22 @@ export class ReapiStore implements Store {
 
   private maxBatch = GRPC_MAX_MESSAGE;
   /** What the server said of itself at open. */
-  capabilities: CacheCapabilities = { digestFunctions: [], updateEnabled: true, maxBatchTotalSizeBytes: 0 };
+  capabilities: CacheCapabilities = {
+    digestFunctions: [],
+    updateEnabled: true,
+    maxBatchTotalSizeBytes: 0,
+    compressors: [],
+    batchUpdateCompressors: [],
+  };
+  /** Blob bytes on the wire (compressed where the server takes zstd), sent and received. */
+  readonly wire = { sent: 0, received: 0 };
 
   private readonly client: grpc.Client;
   private readonly instance: string;
   private readonly metadata = new grpc.Metadata();
   private readonly timeoutMs: number;
-  private started: Promise<void> | undefined;
+  private connected: Promise<void> | undefined;
+  private checked: Promise<void> | undefined;
 
   /** Nothing is sent until the first request, which connects and checks the server's capabilities. */
   constructor(private readonly options: ReapiStoreOptions) {
@@ -100,13 +114,23 @@ export class ReapiStore implements Store {
     this.name = `reapi ${displayUrl(url)}`;
     const tls = url.protocol === "grpcs:";
     const port = url.port || (tls ? "443" : "80");
+    const host = url.hostname.replace(/^\[|\]$/g, "");
+    // An IP address may not be sent as the TLS server name: send none that matters and check the
+    // certificate against the address itself.
+    const ipHost = isIP(host) !== 0;
     const creds = tls
-      ? grpc.credentials.createSsl(options.caCert ? Buffer.from(options.caCert) : null)
+      ? grpc.credentials.createSsl(
+          options.caCert ? Buffer.from(options.caCert) : null,
+          null,
+          null,
+          ipHost ? { checkServerIdentity: (_name, cert) => checkServerIdentity(host, cert) } : {},
+        )
       : grpc.credentials.createInsecure();
     this.client = new grpc.Client(`${url.hostname}:${port}`, creds, {
       "grpc.max_receive_message_length": -1,
       "grpc.max_send_message_length": -1,
       "grpc.initial_reconnect_backoff_ms": 100,
+      ...(tls && ipHost ? { "grpc.ssl_target_name_override": "localhost" } : {}),
     });
     const auth = authHeader(url, options);
     if (auth) this.metadata.set("authorization", auth);
@@ -126,9 +150,17 @@ export class ReapiStore implements Store {
     return store;
   }
 
-  private start(): Promise<void> {
-    this.started ??= this.connect();
-    return this.started;
+  /**
+   * The connection, with the capabilities call sent on it at once. A record lookup waits only for
+   * the connection (the check travels beside it, so a hit costs no extra round trip); blob calls
+   * wait for the check, which gives the batch limit.
+   */
+  private start(needCapabilities = true): Promise<void> {
+    this.connected ??= this.connect();
+    this.checked ??= this.connected.then(() => this.check());
+    if (needCapabilities) return this.checked;
+    this.checked.catch(() => {});
+    return this.connected;
   }
 
   private async connect(): Promise<void> {
@@ -138,6 +170,9 @@ export class ReapiStore implements Store {
         err ? reject(new StoreUnavailable(this.name, `no connection within ${connectMs} ms`)) : resolve(),
       ),
     );
+  }
+
+  private async check(): Promise<void> {
     const caps = readCapabilities(
       await this.call(METHODS.getCapabilities, capabilitiesRequest(this.instance)),
     );
@@ -162,6 +197,7 @@ export class ReapiStore implements Store {
       bytes = await this.unary(
         METHODS.getActionResult,
         getActionRequest(this.instance, key, [MANIFEST_OUTPUT]),
+        false,
       );
     } catch (e) {
       if (isCode(e, NOT_FOUND)) return undefined;
@@ -178,7 +214,7 @@ export class ReapiStore implements Store {
       throw new CorruptEntry(`action ${key}`);
     }
     if (!decoded) return undefined;
-    for (const out of decoded.result.outputs) this.sizes.set(out.digest, out.size);
+    for (const [digest, size] of decoded.sizes) this.sizes.set(digest, size);
     // A server that keeps inline contents in its CAS and did not send them: one batch read.
     if (decoded.inlineMissing.length > 0) {
       const bytes = await this.getBlobs(decoded.inlineMissing.map((o) => o.digest));
@@ -217,6 +253,8 @@ export class ReapiStore implements Store {
   async getBlobs(digests: string[]): Promise<Map<string, Uint8Array>> {
     const found = new Map<string, Uint8Array>();
     const known = digests.filter((d) => this.sizes.has(d) && !this.damaged.has(d));
+    if (known.length === 0) return found;
+    await this.start(); // the batch limit
     const large = known.filter((d) => this.sizes.get(d)! + PER_BLOB_OVERHEAD > this.maxBatch);
     const batches = this.batches(known.filter((d) => !large.includes(d)));
     const keep = (digest: string, data: Uint8Array) =>
@@ -226,6 +264,7 @@ export class ReapiStore implements Store {
         const req = batchReadRequest(
           this.instance,
           batch.map((hash) => ({ hash, size: this.sizes.get(hash)! })),
+          this.zstd() ? [ZSTD] : [],
         );
         for (const a of readBatchAnswers(await this.unary(METHODS.batchReadBlobs, req))) {
           if (a.status.code === NOT_FOUND) continue;
@@ -234,7 +273,8 @@ export class ReapiStore implements Store {
               this.name,
               `BatchReadBlobs: ${a.status.message || `code ${a.status.code}`}`,
             );
-          if (batch.includes(a.hash)) keep(a.hash, a.data);
+          this.wire.received += a.data.length;
+          if (batch.includes(a.hash)) keep(a.hash, this.unpack(a.hash, a.data, a.compressor === ZSTD));
         }
       }),
       ...large.map(async (digest) => {
@@ -258,13 +298,21 @@ export class ReapiStore implements Store {
 
   private async upload(blobs: [string, Uint8Array][]): Promise<void> {
     for (const [d, b] of blobs) this.sizes.set(d, b.length);
+    if (blobs.length === 0) return;
+    await this.start(); // the batch limit
     const large = blobs.filter(([, b]) => b.length + PER_BLOB_OVERHEAD > this.maxBatch);
     const small = new Map(blobs.filter(([, b]) => b.length + PER_BLOB_OVERHEAD <= this.maxBatch));
     await Promise.all([
       ...this.batches([...small.keys()]).map(async (batch) => {
+        const zstd = this.capabilities.batchUpdateCompressors.includes(ZSTD);
         const req = batchUpdateRequest(
           this.instance,
-          batch.map((d) => [d, small.get(d)!]),
+          batch.map((hash) => {
+            const bytes = small.get(hash)!;
+            const data = zstd ? packBlob(bytes) : bytes;
+            this.wire.sent += data.length;
+            return { hash, size: bytes.length, data, compressor: zstd ? ZSTD : 0 };
+          }),
         );
         for (const a of readBatchAnswers(await this.unary(METHODS.batchUpdateBlobs, req)))
           if (a.status.code !== 0)
@@ -297,8 +345,26 @@ export class ReapiStore implements Store {
     return groups;
   }
 
+  /** Whether blobs travel zstd-compressed (the server lists ZSTD among its compressors). */
+  private zstd(): boolean {
+    return this.capabilities.compressors.includes(ZSTD);
+  }
+
+  /** The blob's bytes from what the server sent; damaged compressed data is a damaged blob. */
+  private unpack(digest: string, data: Uint8Array, compressed: boolean): Uint8Array {
+    if (!compressed) return data;
+    try {
+      return Bun.zstdDecompressSync(data);
+    } catch {
+      this.damaged.add(digest);
+      throw new CorruptEntry(`blob ${digest}`);
+    }
+  }
+
+  /** ByteStream names: {instance}/[uploads/{uuid}/](blobs|compressed-blobs/zstd)/{hash}/{size} */
   private resource(digest: string, size: number, upload?: string): string {
-    const tail = upload ? `uploads/${upload}/blobs/${digest}/${size}` : `blobs/${digest}/${size}`;
+    const blob = this.zstd() ? `compressed-blobs/zstd/${digest}/${size}` : `blobs/${digest}/${size}`;
+    const tail = upload ? `uploads/${upload}/${blob}` : blob;
     return this.instance ? `${this.instance}/${tail}` : tail;
   }
 
@@ -324,13 +390,17 @@ export class ReapiStore implements Store {
       if (isCode(e, NOT_FOUND)) return undefined;
       throw this.unavailable(e, "ByteStream.Read");
     }
-    return Buffer.concat(chunks);
+    const data = Buffer.concat(chunks);
+    this.wire.received += data.length;
+    return this.unpack(digest, data, this.zstd());
   }
 
-  private async writeStream(digest: string, bytes: Uint8Array): Promise<void> {
+  private async writeStream(digest: string, blob: Uint8Array): Promise<void> {
     await this.start();
     this.count(METHODS.write);
-    const resource = this.resource(digest, bytes.length, randomUUID());
+    const resource = this.resource(digest, blob.length, randomUUID());
+    const bytes = this.zstd() ? packBlob(blob) : blob;
+    this.wire.sent += bytes.length;
     let call: grpc.ClientWritableStream<Uint8Array> | undefined;
     const done = new Promise<void>((resolve, reject) => {
       call = this.client.makeClientStreamRequest(
@@ -342,7 +412,8 @@ export class ReapiStore implements Store {
         (err, res) => {
           const committed = res ? readWriteResponse(res) : 0;
           if (err) reject(this.unavailable(err, "ByteStream.Write"));
-          else if (committed !== bytes.length)
+          // Compressed uploads may report the compressed size, the blob's, or -1 (already there).
+          else if (committed !== bytes.length && committed !== blob.length && committed !== -1)
             reject(
               new StoreUnavailable(
                 this.name,
@@ -402,8 +473,8 @@ export class ReapiStore implements Store {
     return out;
   }
 
-  private async unary(method: string, request: Uint8Array): Promise<Uint8Array> {
-    await this.start();
+  private async unary(method: string, request: Uint8Array, needCapabilities = true): Promise<Uint8Array> {
+    await this.start(needCapabilities);
     return await this.call(method, request);
   }
 
@@ -440,5 +511,6 @@ export function openReapiStore(config: StoreConfig): Store {
     token: config.token,
     connectTimeoutMs: config.connectTimeoutMs,
     timeoutMs: config.requestTimeoutMs,
+    caCert: caCertOption(config),
   });
 }

@@ -3,7 +3,9 @@
  * blobs checked against their digest before anyone uses them, and a memory of the damaged entries
  * a server cannot delete (so this process treats them as missing and never restores them).
  */
+import { readFileSync } from "node:fs";
 import { sha256Hex } from "../engine/digest.ts";
+import type { StoreConfig } from "../engine/store-config.ts";
 import { CorruptEntry } from "./store.ts";
 
 /** Default time a request may take before the store counts as unreachable. */
@@ -64,4 +66,18 @@ export function displayUrl(url: URL): string {
   shown.username = "";
   shown.password = "";
   return shown.href.replace(/\/$/, "");
+}
+
+/** The PEM named by the store option `ca_cert` (a file), for servers with their own certificate. */
+export function caCertOption(config: StoreConfig): string | undefined {
+  const path = config.options.ca_cert;
+  if (!path) return undefined;
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    throw new StoreUnavailable(
+      config.source,
+      `cannot read ca_cert ${path} (${(e as NodeJS.ErrnoException).code})`,
+    );
+  }
 }

@@ -5,21 +5,23 @@
  * cannot make a build restore their outputs. Blobs need no signature: they are read by digest.
  */
 import { noticeOnce } from "../engine/notice.ts";
+import { ForwardingStore } from "./forwarding.ts";
 import type { StoreReport } from "./report.ts";
-import { type ActionResult, getBlobs, putBlobs, type Store } from "./store.ts";
+import type { ActionResult, Store } from "./store.ts";
 
-export class SignedStore implements Store {
-  readonly name: string;
+export class SignedStore extends ForwardingStore {
+  override readonly name: string;
 
   constructor(
-    private readonly inner: Store,
+    inner: Store,
     private readonly secret: string,
     private readonly report: StoreReport,
   ) {
+    super(inner);
     this.name = `${inner.name} (signed)`;
   }
 
-  async getAction(key: string): Promise<ActionResult | undefined> {
+  override async getAction(key: string): Promise<ActionResult | undefined> {
     const result = await this.inner.getAction(key);
     if (!result) return undefined;
     if (result.signature !== signatureOf(this.secret, key, result)) {
@@ -34,28 +36,8 @@ export class SignedStore implements Store {
     return checked;
   }
 
-  putAction(key: string, result: ActionResult): Promise<void> {
+  override putAction(key: string, result: ActionResult): Promise<void> {
     return this.inner.putAction(key, { ...result, signature: signatureOf(this.secret, key, result) });
-  }
-
-  getBlob(digest: string): Promise<Uint8Array | undefined> {
-    return this.inner.getBlob(digest);
-  }
-
-  getBlobs(digests: string[]): Promise<Map<string, Uint8Array>> {
-    return getBlobs(this.inner, digests);
-  }
-
-  putBlob(digest: string, bytes: Uint8Array): Promise<void> {
-    return this.inner.putBlob(digest, bytes);
-  }
-
-  putBlobs(blobs: Map<string, Uint8Array>): Promise<void> {
-    return putBlobs(this.inner, blobs);
-  }
-
-  hasBlob(digest: string): Promise<boolean> {
-    return this.inner.hasBlob(digest);
   }
 }
 

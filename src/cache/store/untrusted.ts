@@ -6,25 +6,24 @@
  */
 import { isDigest, sha256Hex } from "../engine/digest.ts";
 import { noticeOnce } from "../engine/notice.ts";
+import { ForwardingStore } from "./forwarding.ts";
 import type { StoreReport } from "./report.ts";
-import { type ActionResult, CorruptEntry, getBlobs, isActionResult, putBlobs, type Store } from "./store.ts";
+import { type ActionResult, CorruptEntry, getBlobs, isActionResult, type Store } from "./store.ts";
 
 /** No output of one rustc or cc run comes near this. */
 export const MAX_OUTPUT_BYTES = 4 * 2 ** 30;
 const MAX_OUTPUTS = 1000;
 const MAX_INLINE_CHARS = 1024 * 1024;
 
-export class UntrustedStore implements Store {
-  readonly name: string;
-
+export class UntrustedStore extends ForwardingStore {
   constructor(
-    private readonly inner: Store,
+    inner: Store,
     private readonly report: StoreReport,
   ) {
-    this.name = inner.name;
+    super(inner);
   }
 
-  async getAction(key: string): Promise<ActionResult | undefined> {
+  override async getAction(key: string): Promise<ActionResult | undefined> {
     const result = await this.inner.getAction(key);
     if (result === undefined) return undefined;
     const problem = recordProblem(result);
@@ -36,15 +35,11 @@ export class UntrustedStore implements Store {
     return result;
   }
 
-  putAction(key: string, result: ActionResult): Promise<void> {
-    return this.inner.putAction(key, result);
-  }
-
-  async getBlob(digest: string): Promise<Uint8Array | undefined> {
+  override async getBlob(digest: string): Promise<Uint8Array | undefined> {
     return (await this.getBlobs([digest])).get(digest);
   }
 
-  async getBlobs(digests: string[]): Promise<Map<string, Uint8Array>> {
+  override async getBlobs(digests: string[]): Promise<Map<string, Uint8Array>> {
     let found: Map<string, Uint8Array>;
     try {
       found = await getBlobs(this.inner, digests);
@@ -59,18 +54,6 @@ export class UntrustedStore implements Store {
       }
     }
     return found;
-  }
-
-  putBlob(digest: string, bytes: Uint8Array): Promise<void> {
-    return this.inner.putBlob(digest, bytes);
-  }
-
-  putBlobs(blobs: Map<string, Uint8Array>): Promise<void> {
-    return putBlobs(this.inner, blobs);
-  }
-
-  hasBlob(digest: string): Promise<boolean> {
-    return this.inner.hasBlob(digest);
   }
 }
 

@@ -69,3 +69,55 @@ test("an instance name keeps records apart only where the server separates insta
   await store.putBlob(sha256Hex(blob), blob);
   expect(Buffer.from((await store.getBlob(sha256Hex(blob)))!).toString()).toBe("instance");
 });
+
+test("another process reads a record's stdout and stderr blobs (their sizes travel in the record)", async () => {
+  const writer = await open();
+  const [out, err] = ["warning: unused\n", "note: see\n"].map((t) => new TextEncoder().encode(t));
+  const blobs = new Map([out!, err!].map((b) => [sha256Hex(b), b] as const));
+  await writer.putBlobs(blobs);
+  const key = sha256Hex("with stdout and stderr");
+  await writer.putAction(key, {
+    outputs: [],
+    stdout: sha256Hex(out!),
+    stderr: sha256Hex(err!),
+    compileMs: 2,
+  });
+  const reader = await open();
+  const record = await reader.getAction(key);
+  const read = await reader.getBlobs([record!.stdout!, record!.stderr!]);
+  expect(Buffer.from(read.get(sha256Hex(out!))!).toString()).toBe("warning: unused\n");
+  expect(Buffer.from(read.get(sha256Hex(err!))!).toString()).toBe("note: see\n");
+});
+
+test("a single large blob stored before any other call still goes through ByteStream", async () => {
+  const store = new ReapiStore({ url: bazel.grpc, maxBatchBytes: 64 * 1024 });
+  opened.push(store);
+  const big = new Uint8Array(200_000).map((_, i) => (i * 13) & 0xff);
+  await store.putBlob(sha256Hex(big), big);
+  expect(store.calls).toEqual({ GetCapabilities: 1, Write: 1 });
+});
+
+test("blobs travel zstd-compressed when the server offers it (bazel-remote does)", async () => {
+  const store = await open({ maxBatchBytes: 64 * 1024 });
+  expect(store.capabilities.compressors).toContain(1);
+  const text = new TextEncoder().encode("pub fn generated() -> u32 { 42 }\n".repeat(40_000));
+  const small = new TextEncoder().encode("small and compressible ".repeat(100));
+  await store.putBlobs(new Map([text, small].map((b) => [sha256Hex(b), b] as const)));
+  expect(store.wire.sent).toBeLessThan((text.length + small.length) / 20);
+  const reader = await open({ maxBatchBytes: 64 * 1024 });
+  const key = sha256Hex("compressed");
+  await store.putAction(key, {
+    outputs: [text, small].map((b, i) => ({
+      path: `f${i}`,
+      digest: sha256Hex(b),
+      size: b.length,
+      mode: 0o644,
+    })),
+    compileMs: 1,
+  });
+  await reader.getAction(key);
+  const read = await reader.getBlobs([sha256Hex(text), sha256Hex(small)]);
+  expect(Buffer.from(read.get(sha256Hex(text))!).equals(Buffer.from(text))).toBe(true);
+  expect(Buffer.from(read.get(sha256Hex(small))!).equals(Buffer.from(small))).toBe(true);
+  expect(reader.wire.received).toBeLessThan((text.length + small.length) / 20);
+});

@@ -89,10 +89,41 @@ export interface BazelRemote extends Running {
   cacheDir: string;
   httpPort: number;
   grpcPort: number;
+  /** With TLS: the PEM file of its self-signed certificate. */
+  cert?: string;
 }
 
-/** bazel-remote serving HTTP and gRPC; with `auth`, both ask for basic auth. */
-export async function startBazelRemote(auth?: { user: string; password: string }): Promise<BazelRemote> {
+/** A self-signed certificate for 127.0.0.1 (the client trusts it by its PEM). */
+export function selfSignedCert(dir: string): { cert: string; key: string } {
+  const cert = join(dir, "cert.pem");
+  const key = join(dir, "key.pem");
+  const p = Bun.spawnSync(
+    [
+      "openssl",
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "2",
+      "-subj",
+      "/CN=127.0.0.1",
+    ].concat(["-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert]),
+    { stdout: "ignore", stderr: "pipe" },
+  );
+  if (p.exitCode !== 0) throw new Error(`openssl failed: ${p.stderr.toString()}`);
+  return { cert, key };
+}
+
+/**
+ * bazel-remote serving HTTP and gRPC; with `auth`, both ask for basic auth; with `tls`, both speak
+ * TLS with a self-signed certificate (`cert` is its PEM file).
+ */
+export async function startBazelRemote(
+  auth?: { user: string; password: string },
+  tls = false,
+): Promise<BazelRemote> {
   const bin = install("bazel-remote");
   const dir = tempDir("galley-bazel-remote-");
   const cacheDir = join(dir, "cache");
@@ -114,6 +145,12 @@ export async function startBazelRemote(auth?: { user: string; password: string }
     writeFileSync(join(dir, "htpasswd"), htpasswd(auth.user, auth.password));
     argv.push("--htpasswd_file", join(dir, "htpasswd"));
   }
+  let cert: string | undefined;
+  if (tls) {
+    const pair = selfSignedCert(dir);
+    cert = pair.cert;
+    argv.push("--tls_cert_file", pair.cert, "--tls_key_file", pair.key);
+  }
   const proc = spawnServer(argv, dir, "bazel-remote.log");
   await waitForPort(httpPort, "bazel-remote (HTTP)");
   await waitForPort(grpcPort, "bazel-remote (gRPC)");
@@ -122,8 +159,9 @@ export async function startBazelRemote(auth?: { user: string; password: string }
     cacheDir,
     httpPort,
     grpcPort,
-    http: `http://127.0.0.1:${httpPort}`,
-    grpc: `grpc://127.0.0.1:${grpcPort}`,
+    http: `${tls ? "https" : "http"}://127.0.0.1:${httpPort}`,
+    grpc: `${tls ? "grpcs" : "grpc"}://127.0.0.1:${grpcPort}`,
+    cert,
     stop: () => stopProcess(proc, dir),
   };
 }

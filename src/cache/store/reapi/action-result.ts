@@ -98,6 +98,8 @@ export interface DecodedRecord {
   result: ActionResult;
   /** Outputs written inline whose contents the server did not send (it keeps them in its CAS). */
   inlineMissing: StoredOutput[];
+  /** Every blob the record names, with its size (a REAPI CAS addresses blobs by hash and size). */
+  sizes: Map<string, number>;
 }
 
 /**
@@ -109,15 +111,17 @@ export function decodeActionResult(bytes: Uint8Array): DecodedRecord | undefined
   let stdout: string | undefined;
   let stderr: string | undefined;
   let meta: Meta | undefined;
+  const sizes = new Map<string, number>();
   readFields(bytes, "ActionResult", (no, type, r) => {
     if (no === 2) {
       expectType(type, WireType.LengthDelimited, "OutputFile");
       files.push(readOutputFile(r.bytes()));
     } else if (no === 6 || no === 8) {
       expectType(type, WireType.LengthDelimited, "ActionResult digest");
-      const d = readDigest(r.bytes()).hash;
-      if (no === 6) stdout = d;
-      else stderr = d;
+      const d = readDigest(r.bytes());
+      sizes.set(d.hash, d.size);
+      if (no === 6) stdout = d.hash;
+      else stderr = d.hash;
     } else if (no === 9) {
       expectType(type, WireType.LengthDelimited, "ExecutedActionMetadata");
       meta = readExecutionMetadata(r.bytes()) ?? meta;
@@ -139,7 +143,8 @@ export function decodeActionResult(bytes: Uint8Array): DecodedRecord | undefined
     throw new MalformedMessage("galley record");
   if (meta.inline.some((i) => i >= files.length)) throw new MalformedMessage("galley record: inline");
   const inlineMissing = meta.inline.map((i) => result.outputs[i]!).filter((o) => o.inline === undefined);
-  return { result, inlineMissing };
+  for (const o of result.outputs) sizes.set(o.digest, o.size);
+  return { result, inlineMissing, sizes };
 }
 
 function readOutputFile(bytes: Uint8Array): Omit<StoredOutput, "mode"> {

@@ -46,13 +46,20 @@ export interface CacheCapabilities {
   digestFunctions: number[];
   updateEnabled: boolean;
   maxBatchTotalSizeBytes: number;
+  /** Compressor.Value: IDENTITY = 0, ZSTD = 1, … for ByteStream and BatchReadBlobs. */
+  compressors: number[];
+  batchUpdateCompressors: number[];
 }
+
+/** Compressor.Value.ZSTD */
+export const ZSTD = 1;
 
 /**
  * ServerCapabilities { CacheCapabilities cache_capabilities = 1; }
  * CacheCapabilities { repeated DigestFunction.Value digest_functions = 1;
  *   ActionCacheUpdateCapabilities action_cache_update_capabilities = 2;
- *   int64 max_batch_total_size_bytes = 4; }
+ *   int64 max_batch_total_size_bytes = 4; repeated Compressor.Value supported_compressors = 6;
+ *   repeated Compressor.Value supported_batch_update_compressors = 7; }
  * ActionCacheUpdateCapabilities { bool update_enabled = 1; }
  */
 export function readCapabilities(bytes: Uint8Array): CacheCapabilities | undefined {
@@ -60,12 +67,23 @@ export function readCapabilities(bytes: Uint8Array): CacheCapabilities | undefin
   readFields(bytes, "ServerCapabilities", (no, type, r) => {
     if (no !== 1) return false;
     expectType(type, WireType.LengthDelimited, "cache_capabilities");
-    const c: CacheCapabilities = { digestFunctions: [], updateEnabled: false, maxBatchTotalSizeBytes: 0 };
+    const c: CacheCapabilities = {
+      digestFunctions: [],
+      updateEnabled: false,
+      maxBatchTotalSizeBytes: 0,
+      compressors: [],
+      batchUpdateCompressors: [],
+    };
+    const lists: Record<number, number[]> = {
+      1: c.digestFunctions,
+      6: c.compressors,
+      7: c.batchUpdateCompressors,
+    };
     readFields(r.bytes(), "CacheCapabilities", (n, t, cr) => {
-      if (n === 1 && t === WireType.Varint) c.digestFunctions.push(cr.int32());
-      else if (n === 1 && t === WireType.LengthDelimited) {
-        readPacked(cr.bytes(), c.digestFunctions, "digest_functions");
-      } else if (n === 2 && t === WireType.LengthDelimited) {
+      const list = lists[n];
+      if (list && t === WireType.Varint) list.push(cr.int32());
+      else if (list && t === WireType.LengthDelimited) readPacked(cr.bytes(), list, "CacheCapabilities list");
+      else if (n === 2 && t === WireType.LengthDelimited) {
         readFields(cr.bytes(), "ActionCacheUpdateCapabilities", (m, mt, ur) => {
           if (m !== 1 || mt !== WireType.Varint) return false;
           c.updateEnabled = ur.bool();
@@ -105,22 +123,32 @@ export function readFindMissing(bytes: Uint8Array): string[] {
   return missing;
 }
 
-/** BatchReadBlobsRequest { string instance_name = 1; repeated Digest digests = 2; } */
-export function batchReadRequest(instance: string, digests: Digest[]): Uint8Array {
+/**
+ * BatchReadBlobsRequest { string instance_name = 1; repeated Digest digests = 2;
+ *   repeated Compressor.Value acceptable_compressors = 3; }
+ */
+export function batchReadRequest(instance: string, digests: Digest[], compressors: number[]): Uint8Array {
   const w = withInstance(instance);
   for (const d of digests) writeDigest(w, 2, d);
+  if (compressors.length > 0) {
+    w.tag(3, WireType.LengthDelimited).fork();
+    for (const c of compressors) w.int32(c);
+    w.join();
+  }
   return w.finish();
 }
 
 export interface BlobAnswer {
   hash: string;
   data: Uint8Array;
+  /** How `data` is compressed (Compressor.Value). */
+  compressor: number;
   status: RpcStatus;
 }
 
 /**
  * BatchReadBlobsResponse { repeated Response responses = 1; }
- * Response { Digest digest = 1; bytes data = 2; google.rpc.Status status = 3; }
+ * Response { Digest digest = 1; bytes data = 2; google.rpc.Status status = 3; Compressor.Value compressor = 4; }
  * (BatchUpdateBlobsResponse's Response is the same without data.)
  */
 export function readBatchAnswers(bytes: Uint8Array): BlobAnswer[] {
@@ -128,11 +156,17 @@ export function readBatchAnswers(bytes: Uint8Array): BlobAnswer[] {
   readFields(bytes, "Batch response", (no, type, r) => {
     if (no !== 1) return false;
     expectType(type, WireType.LengthDelimited, "responses");
-    const a: BlobAnswer = { hash: "", data: new Uint8Array(0), status: { code: 0, message: "" } };
+    const a: BlobAnswer = {
+      hash: "",
+      data: new Uint8Array(0),
+      compressor: 0,
+      status: { code: 0, message: "" },
+    };
     readFields(r.bytes(), "Response", (n, t, rr) => {
       if (n === 1 && t === WireType.LengthDelimited) a.hash = readDigest(rr.bytes()).hash;
       else if (n === 2 && t === WireType.LengthDelimited) a.data = rr.bytes();
       else if (n === 3 && t === WireType.LengthDelimited) a.status = readStatus(rr.bytes());
+      else if (n === 4 && t === WireType.Varint) a.compressor = rr.int32();
       else return false;
       return true;
     });
@@ -144,14 +178,18 @@ export function readBatchAnswers(bytes: Uint8Array): BlobAnswer[] {
 
 /**
  * BatchUpdateBlobsRequest { string instance_name = 1; repeated Request requests = 2; }
- * Request { Digest digest = 1; bytes data = 2; }
+ * Request { Digest digest = 1; bytes data = 2; Compressor.Value compressor = 3; }
  */
-export function batchUpdateRequest(instance: string, blobs: [string, Uint8Array][]): Uint8Array {
+export function batchUpdateRequest(
+  instance: string,
+  blobs: { hash: string; size: number; data: Uint8Array; compressor: number }[],
+): Uint8Array {
   const w = withInstance(instance);
-  for (const [hash, data] of blobs) {
+  for (const b of blobs) {
     w.tag(2, WireType.LengthDelimited).fork();
-    writeDigest(w, 1, { hash, size: data.length });
-    w.tag(2, WireType.LengthDelimited).bytes(data);
+    writeDigest(w, 1, { hash: b.hash, size: b.size });
+    w.tag(2, WireType.LengthDelimited).bytes(b.data);
+    if (b.compressor !== 0) w.tag(3, WireType.Varint).int32(b.compressor);
     w.join();
   }
   return w.finish();

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sha256Hex } from "../../../src/cache/engine/digest.ts";
 import { openS3Store } from "../../../src/cache/store/s3.ts";
+import { removeDir, tempDir } from "../../helpers.ts";
 import { type S3Server, startS3 } from "../../servers.ts";
-import { storeConformance, testConfig } from "./conformance.ts";
+import { storeConformance, testConfig } from "../../unit/store/conformance.ts";
 
 let server: S3Server;
 let n = 0;
@@ -47,4 +48,26 @@ test("anonymous: no credentials sent (refused by a server that wants them)", asy
   const store = await open("anon", { anonymous: "1" });
   await expect(store.putBlob(sha256Hex("x"), new TextEncoder().encode("x"))).rejects.toThrow();
   expect(readdirSync(server.bucketDir)).not.toContain("anon");
+});
+
+test("credentials from a shared credentials file reach the server", async () => {
+  const home = tempDir("galley-s3-home-");
+  try {
+    mkdirSync(join(home, ".aws"));
+    writeFileSync(
+      join(home, ".aws", "credentials"),
+      `[default]\naws_access_key_id = ${server.accessKeyId}\naws_secret_access_key = ${server.secretAccessKey}\n`,
+    );
+    const store = await openS3Store(
+      { ...testConfig(`s3://${server.bucket}/from-file`), options: { endpoint: server.endpoint } },
+      { HOME: home },
+    );
+    const bytes = new TextEncoder().encode("from the credentials file");
+    await store.putBlob(sha256Hex(bytes), bytes);
+    expect(Buffer.from((await store.getBlob(sha256Hex(bytes)))!).toString()).toBe(
+      "from the credentials file",
+    );
+  } finally {
+    removeDir(home);
+  }
 });
