@@ -13,7 +13,7 @@
  * not cargo's child, so its CPU time is not in its rows. Finally `cargo build --timings` of galley's
  * warm build names the units the time left goes to.
  *
- *   flock /tmp/galley-bench.lock ./node_modules/.bin/bun bench/cache.ts [--galley dist/galley]
+ *   ./node_modules/.bin/bun bench/cache.ts [--galley dist/galley]
  *     [--sccache PATH] [--skip-sccache] [--keep] [--portable-only]
  *
  * sccache 0.19.0 is installed with `cargo install sccache --locked --version 0.19.0` when missing.
