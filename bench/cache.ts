@@ -13,8 +13,8 @@
  * not cargo's child, so its CPU time is not in its rows. Finally `cargo build --timings` of galley's
  * warm build names the units the time left goes to.
  *
- *   flock /tmp/galley-bench.lock ./node_modules/.bin/bun bench/cache.ts [--galley dist/galley]
- *     [--sccache PATH] [--skip-sccache] [--keep]
+ *   ./node_modules/.bin/bun bench/cache.ts [--galley dist/galley]
+ *     [--sccache PATH] [--skip-sccache] [--keep] [--portable-only]
  *
  * sccache 0.19.0 is installed with `cargo install sccache --locked --version 0.19.0` when missing.
  */
@@ -29,6 +29,8 @@ const { values: opts } = parseArgs({
     galley: { type: "string", default: join(REPO, "dist", "galley") },
     sccache: { type: "string" },
     "skip-sccache": { type: "boolean", default: false },
+    /** Only the portable-mode rows (cold, another target dir, another checkout): a quick check. */
+    "portable-only": { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
   },
 });
@@ -71,7 +73,8 @@ const elsewhere = join(work, "elsewhere", "checkout", "web-service");
 cpSync(join(REPO, "bench", "web-service"), elsewhere, { recursive: true });
 const shims = join(work, "shims");
 must(sh([opts.galley, "shims", "install", shims], REPO), "galley shims install");
-const sccache = opts["skip-sccache"] ? undefined : findSccache();
+const portableOnly = opts["portable-only"];
+const sccache = opts["skip-sccache"] || portableOnly ? undefined : findSccache();
 console.error(`work dir ${work}; fetching crates (not timed)...`);
 must(sh(["cargo", "fetch", "--locked"], project), "cargo fetch");
 
@@ -177,14 +180,16 @@ function slowestUnits(target: string): string {
 
 let timings = "";
 try {
-  build("plain cargo, cold (before)", {});
+  if (!portableOnly) build("plain cargo, cold (before)", {});
 
   const galleyEnv = { RUSTC_WRAPPER: opts.galley, GALLEY_DIR: join(work, "galley-cache") };
-  galleyBuild("galley, cold (RUSTC_WRAPPER=galley)", galleyEnv);
-  galleyBuild("galley, warm, `galley` name", galleyEnv, {}, true);
-  galleyBuild("galley, warm, `sccache` name", { ...galleyEnv, RUSTC_WRAPPER: join(shims, "sccache") });
-  galleyBuild("galley, into another target dir", galleyEnv, { targetDir: join(work, "other-target") });
-  galleyBuild("galley, from another checkout path", galleyEnv, { at: elsewhere });
+  if (!portableOnly) {
+    galleyBuild("galley, cold (RUSTC_WRAPPER=galley)", galleyEnv);
+    galleyBuild("galley, warm, `galley` name", galleyEnv, {}, true);
+    galleyBuild("galley, warm, `sccache` name", { ...galleyEnv, RUSTC_WRAPPER: join(shims, "sccache") });
+    galleyBuild("galley, into another target dir", galleyEnv, { targetDir: join(work, "other-target") });
+    galleyBuild("galley, from another checkout path", galleyEnv, { at: elsewhere });
+  }
 
   const portableEnv = { ...galleyEnv, GALLEY_DIR: join(work, "galley-portable"), GALLEY_PORTABLE: "1" };
   galleyBuild("galley portable, cold", portableEnv);
@@ -193,12 +198,10 @@ try {
   });
   galleyBuild("galley portable, from another checkout path", portableEnv, { at: elsewhere }, true);
 
-  const warmTimed = join(work, "timed-target");
-  galleyBuild("galley, warm, `galley` name, --timings", galleyEnv, {
-    targetDir: warmTimed,
-    extra: ["--timings"],
-  });
-  timings = slowestUnits(warmTimed);
+  if (!portableOnly) {
+    galleyBuild("galley, warm, `galley` name, --timings", galleyEnv, { extra: ["--timings"] });
+    timings = slowestUnits(join(project, "target"));
+  }
 
   if (sccache) {
     const sccacheEnv = {
@@ -216,7 +219,7 @@ try {
     sh([sccache, "--stop-server"], REPO, sccacheEnv);
   }
 
-  build("plain cargo, cold (after)", {});
+  if (!portableOnly) build("plain cargo, cold (after)", {});
 } finally {
   printReport();
   if (!opts.keep) rmSync(work, { recursive: true, force: true });
@@ -224,9 +227,11 @@ try {
 
 function printReport(): void {
   const plain = runs.filter((r) => r.name.startsWith("plain"));
-  if (plain.length === 0) return;
-  const base = plain.reduce((a, r) => a + r.seconds, 0) / plain.length;
-  const baseCpu = plain.reduce((a, r) => a + r.cpu, 0) / plain.length;
+  // Without plain builds (--portable-only), ratios are against the portable cold build.
+  const baseRuns = plain.length > 0 ? plain : runs.slice(0, 1);
+  if (baseRuns.length === 0) return;
+  const base = baseRuns.reduce((a, r) => a + r.seconds, 0) / baseRuns.length;
+  const baseCpu = baseRuns.reduce((a, r) => a + r.cpu, 0) / baseRuns.length;
   const sWarm = runs.find((r) => r.name.startsWith("sccache") && r.name.endsWith("warm"));
   const lines = [
     `machine: ${navigator.hardwareConcurrency} cores; rustc ${sh(["rustc", "--version"], REPO).out.trim()}`,
@@ -240,7 +245,7 @@ function printReport(): void {
     ),
     "",
     ...runs.filter((r) => r.note).map((r) => `${r.name}: ${r.note}`),
-    `plain cold baseline: mean of ${plain.map((r) => r.seconds.toFixed(1)).join(" s and ")} s (CPU ${plain.map((r) => r.cpu.toFixed(1)).join(" s and ")} s)`,
+    `baseline (${baseRuns[0]!.name}${baseRuns.length > 1 ? " and after" : ""}): mean of ${baseRuns.map((r) => r.seconds.toFixed(1)).join(" s and ")} s (CPU ${baseRuns.map((r) => r.cpu.toFixed(1)).join(" s and ")} s)`,
     ...(timings ? [`slowest units of galley's warm build (cargo --timings): ${timings}`] : []),
   ];
   console.log(lines.join("\n"));

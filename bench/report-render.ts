@@ -8,7 +8,7 @@
  *   ./node_modules/.bin/bun bench/report-render.ts --dir CACHE_DIR [--build ID]  # a build already journaled
  *
  * --project builds in release mode through galley (cold into a fresh cache, then warm from a fresh
- * target directory); wrap it in `flock /tmp/galley-bench.lock` on a shared machine.
+ * target directory).
  */
 import { cpSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

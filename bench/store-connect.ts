@@ -3,7 +3,7 @@
  * first request (connecting, TLS, the REAPI capabilities call) and a later one, each in a fresh
  * process, against bazel-remote on 127.0.0.1 over gRPC and HTTP, plain and with TLS.
  *
- *   flock /tmp/galley-bench.lock ./node_modules/.bin/bun bench/store-connect.ts [--runs 15]
+ *   ./node_modules/.bin/bun bench/store-connect.ts [--runs 15]
  *
  * Prints the medians over --runs processes: `load` (importing the backend module), `first` (one
  * record lookup from a new connection) and `again` (the next lookup on it), in ms, and the CPU time

@@ -20,10 +20,10 @@ import {
   STORE_SECRET_FILE,
 } from "../docker/generate/render.ts";
 import { InputError, RefusedError, UsageError } from "../errors.ts";
+import { isCompiled } from "../util/compiled.ts";
 import { note } from "../util/term.ts";
 import { type OptionTable, parseArgs, renderHelp } from "./args.ts";
 import type { Command } from "./command.ts";
-import { isCompiled } from "./persona.ts";
 
 const OPTIONS = {
   write: {

@@ -5,11 +5,6 @@ export type Persona = "galley" | "cargo-galley" | "cargo-chef" | "sccache";
 
 export const PERSONA_NAMES: readonly Persona[] = ["galley", "cargo-galley", "cargo-chef", "sccache"];
 
-/** True for the `bun build --compile` executable (false when run from source by bun). */
-export function isCompiled(): boolean {
-  return Bun.main.startsWith("/$bunfs/") || Bun.main.startsWith("B:\\~BUN\\");
-}
-
 export function detectPersona(env: Record<string, string | undefined>, argv0: string): Persona {
   const forced = env.GALLEY_PERSONA;
   if (forced && (PERSONA_NAMES as readonly string[]).includes(forced)) return forced as Persona;

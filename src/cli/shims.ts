@@ -11,10 +11,11 @@ import {
 } from "node:fs";
 import { join, resolve } from "node:path";
 import { GalleyError, UsageError } from "../errors.ts";
+import { isCompiled } from "../util/compiled.ts";
 import { note } from "../util/term.ts";
 import { type OptionTable, parseArgs, renderHelp } from "./args.ts";
 import type { Command } from "./command.ts";
-import { isCompiled, PERSONA_NAMES } from "./persona.ts";
+import { PERSONA_NAMES } from "./persona.ts";
 
 const OPTIONS = {
   scripts: { kind: "boolean", description: "Write small scripts instead of symbolic links" },

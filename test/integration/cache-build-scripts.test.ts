@@ -103,6 +103,19 @@ describe("build scripts under RUSTC_WRAPPER=galley", () => {
     expect(build(dir, optIn).outcome("build_script:gen")).toEqual(["hit"]);
   });
 
+  test("GALLEY_BUILD_SCRIPTS=0 leaves build scripts as cargo runs them", () => {
+    const b = build(dir, { GALLEY_BUILD_SCRIPTS: "0" });
+    expect(
+      b.events.filter((e) => e.crate?.startsWith("build_script:") || e.crate?.startsWith("cc:")),
+    ).toEqual([]);
+    const builds = join(dir, "target", "debug", "build");
+    const launchers = readdirSync(builds).filter((d) =>
+      readdirSync(join(builds, d)).some((f) => f.endsWith(".real")),
+    );
+    expect(launchers).toEqual([]);
+    expect(b.output).toContain("typenum: 42");
+  });
+
   test("a script that probes the system (pkg-config) is never restored", () => {
     const optIn = { GALLEY_CACHE_WORKSPACE_BUILD_SCRIPTS: "1" };
     for (let i = 0; i < 2; i++) {

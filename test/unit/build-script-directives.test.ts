@@ -14,6 +14,7 @@ describe("build-script directives", () => {
         `cargo::rerun-if-changed=${PKG}/src/x.c`,
         "cargo:rerun-if-changed=build.rs",
         "cargo:rerun-if-env-changed=FOO_LEVEL",
+        "cargo:rerun-if-env-changed=LIBSQLITE3_SYS_USE_PKG_CONFIG",
         `cargo:include=${PKG}/include`,
         "cargo:warning=found /usr/lib but ignoring it",
       ].join("\n"),
@@ -22,7 +23,7 @@ describe("build-script directives", () => {
     );
     expect(d.unrestorable).toBeUndefined();
     expect(d.rerunIfChanged).toEqual([`${PKG}/src/x.c`, "build.rs"]);
-    expect(d.rerunIfEnvChanged).toEqual(["FOO_LEVEL"]);
+    expect(d.rerunIfEnvChanged).toEqual(["FOO_LEVEL", "LIBSQLITE3_SYS_USE_PKG_CONFIG"]);
   });
 
   test("a system path, a file outside the package or a pkg-config variable is never restored", () => {

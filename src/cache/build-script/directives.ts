@@ -14,8 +14,12 @@ export interface Directives {
   unrestorable?: string;
 }
 
-/** Variables of system probes: a script that declares them looked at this machine. */
-const PROBE_VARS = /^(PKG_CONFIG|VCPKG|.*_NO_PKG_CONFIG$|.*_USE_PKG_CONFIG$)/;
+/**
+ * Variables of system probes: the pkg-config and vcpkg crates declare them when they probe. (A
+ * switch such as LIBSQLITE3_SYS_USE_PKG_CONFIG is an ordinary declared variable, keyed by value:
+ * when it turns probing on, the probe declares these.)
+ */
+const PROBE_VARS = /^(PKG_CONFIG|VCPKG)/;
 
 export function parseDirectives(stdout: string, outDir: string, manifestDir: string): Directives {
   const d: Directives = { rerunIfChanged: [], rerunIfEnvChanged: [] };

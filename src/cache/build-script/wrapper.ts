@@ -27,6 +27,8 @@ import { packageSourceOf } from "./source.ts";
 type Env = Record<string, string | undefined>;
 
 export const BUILD_SCRIPT_LABEL = "build_script:";
+/** The run's places: relocated on restore, keyed only where the outputs contain them. */
+const PLACE_VARS = ["OUT_DIR", "CARGO_MANIFEST_DIR"];
 
 export async function runBuildScript(script: string, args: string[]): Promise<number> {
   const started = performance.now();
@@ -135,7 +137,9 @@ async function save(
   // The target directory and the package's place reach the key only where they reach the outputs.
   const profile = profileDirOf(outDir) ?? outDir;
   const mentions = (path: string) => outputs.some((o) => Buffer.from(o.bytes).includes(path));
-  const envDeps = new Set(directives.rerunIfEnvChanged);
+  // Scripts declare OUT_DIR and CARGO_MANIFEST_DIR too (ring does): their values are where the
+  // script writes and reads, which a restore rewrites; they are keyed when the outputs hold them.
+  const envDeps = new Set(directives.rerunIfEnvChanged.filter((v) => !PLACE_VARS.includes(v)));
   if (mentions(profile)) envDeps.add("OUT_DIR");
   if (mentions(manifestDir)) envDeps.add("CARGO_MANIFEST_DIR");
 

@@ -2,7 +2,7 @@
  * Eviction off the hot path: now and then, a wrapper that stored something starts a detached
  * `galley cache gc --auto` and does not wait for it. The gc takes a lock, so one runs at a time.
  */
-import { isCompiled } from "../../cli/persona.ts";
+import { isCompiled } from "../../util/compiled.ts";
 
 /** One store in this many starts a gc: the size check walks the whole store. */
 const EVERY = 32;

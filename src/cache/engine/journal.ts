@@ -19,7 +19,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { currentBuild, type ProcessInfo, processId, processInfo } from "./build-id.ts";
-import type { Outcome, StatEvent } from "./stats.ts";
+import type { Outcome, StatEvent } from "./stat-event.ts";
 
 export type UnitKind = "rustc" | "cc" | "build-script";
 

@@ -4,7 +4,7 @@
  * Azure, memcached, OSS, COS, Redis cluster) are listed as ignored, and the local cache is used.
  */
 import { flag } from "../../util/flag.ts";
-import type { StoreSettings } from "./store-config.ts";
+import type { StoreSettings } from "./store-settings.ts";
 
 type Env = Record<string, string | undefined>;
 

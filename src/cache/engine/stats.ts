@@ -5,36 +5,9 @@
 import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { journalEvent } from "./journal.ts";
+import type { StatEvent } from "./stat-event.ts";
 
-export type Outcome = "hit" | "miss" | "passthrough" | "error";
-
-export interface StatEvent {
-  outcome: Outcome;
-  /** Passthrough or error reason; for misses, whether the result was stored. */
-  reason?: string;
-  crate?: string;
-  /** hits: compile time recorded when the entry was stored; misses: measured compile time. */
-  compileMs?: number;
-  /** hits: time to restore. */
-  restoreMs?: number;
-  bytesRead?: number;
-  bytesWritten?: number;
-  /** The wrapper's own time from start to exit. */
-  wrapperMs?: number;
-  corrupt?: number;
-  /** A failed compile started by a build script: a feature probe, failing on purpose. */
-  probe?: boolean;
-  /** Misses: what the lookup found, then the key parts that changed (as `galley explain` says). */
-  why?: string[];
-  /** With a shared store: which tier served the records of this lookup. */
-  tier?: "local" | "remote";
-  /** Records from the shared store refused as unsafe / for their signature. */
-  rejected?: number;
-  unsigned?: number;
-  /** Failed requests to the shared store, and whether it was left alone after another's failure. */
-  remoteErrors?: number;
-  storeSkipped?: boolean;
-}
+export type { Outcome, StatEvent } from "./stat-event.ts";
 
 export interface StatsSummary {
   hits: number;

@@ -13,41 +13,14 @@ import { join } from "node:path";
 import { InputError } from "../../errors.ts";
 import { flag } from "../../util/flag.ts";
 import { sccacheStoreSettings } from "./sccache-env.ts";
+import type { StoreConfig, StoreSettings } from "./store-settings.ts";
 
 type Env = Record<string, string | undefined>;
 
 /** Where a BuildKit secret with id `galley-store` is mounted by default. */
 export const DEFAULT_SECRETS_FILE = "/run/secrets/galley-store";
 
-export interface StoreConfig {
-  /** scheme://..., e.g. s3://bucket/prefix, redis://host:6379/0, grpc://host:9092, https://host/cache */
-  url: string;
-  /** Where the setting came from, for messages (a variable's name or the config file's path). */
-  source: string;
-  readOnly: boolean;
-  /** HMAC secret: records are signed when written and unsigned ones ignored when read. */
-  secret?: string;
-  username?: string;
-  password?: string;
-  token?: string;
-  /**
-   * Backend options by name: endpoint, region, key_prefix, path_style, anonymous, ttl, db,
-   * instance_name, webdav, ... (each backend reads its own).
-   */
-  options: Record<string, string>;
-  connectTimeoutMs: number;
-  requestTimeoutMs: number;
-  /** How long the other wrapper processes leave the store alone after a failure. */
-  retryAfterMs: number;
-  /** Settings that were found but that galley does not support, said by `galley cache ping`. */
-  ignored: string[];
-}
-
-/** What the sources give before defaults: every field optional. */
-export type StoreSettings = Partial<Omit<StoreConfig, "options" | "ignored">> & {
-  options?: Record<string, string>;
-  ignored?: string[];
-};
+export type { StoreConfig, StoreSettings } from "./store-settings.ts";
 
 const DEFAULTS = { connectTimeoutMs: 500, requestTimeoutMs: 5000, retryAfterMs: 60_000 };
 

@@ -59,5 +59,6 @@ export function pathPolicyOf(inv: RustcInvocation, cwd: string, env: Env): PathP
     const to = t.token === PROFILE_TOKEN ? `${REMAP_TO[t.token]}/${basename(t.path)}` : REMAP_TO[t.token];
     return `--remap-path-prefix=${t.path}=${to}`;
   });
-  return { keyTokens: tokens, fileTokens: tokens, extraArgs, rawOutDir, tokenEnv: ["OUT_DIR"] };
+  // Portable mode trusts proc-macros not to write the paths they may read into the code.
+  return { keyTokens: tokens, fileTokens: tokens, extraArgs, rawOutDir: false, tokenEnv: ["OUT_DIR"] };
 }

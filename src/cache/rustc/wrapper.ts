@@ -4,7 +4,7 @@
  */
 import { readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { isCompiled } from "../../cli/persona.ts";
+import { isCompiled } from "../../util/compiled.ts";
 import { debug, isDebug } from "../../util/term.ts";
 import { installLauncher, isBuildScriptCompile } from "../build-script/launcher.ts";
 import { ActionCache, type ActionSpec, type OutputFile } from "../engine/action-cache.ts";

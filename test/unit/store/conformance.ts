@@ -124,7 +124,13 @@ export function storeConformance(
       const store = await fresh();
       await store.putBlob(digest, blob);
       await hooks.corruptBlob(store, digest);
-      expect(await failureOf(store.getBlob(digest))).toBeInstanceOf(CorruptEntry);
+      // The damaged bytes never come back: the store finds the damage (CorruptEntry), or a server
+      // that checks what it serves (bazel-remote under load) no longer has the blob.
+      const read = await store.getBlob(digest).then(
+        (bytes) => bytes,
+        (err: unknown) => err,
+      );
+      expect(read instanceof CorruptEntry || read === undefined).toBe(true);
       expect(await store.hasBlob(digest)).toBe(false);
     });
 
