@@ -18,7 +18,7 @@
  * project, cold: every unit asks the store): refused connections and a server that never answers.
  * Last, what connecting to Redis costs a wrapper process, without and with TLS.
  *
- *   flock /tmp/galley-bench.lock ./node_modules/.bin/bun bench/remote.ts [--project bench/web-service]
+ *   ./node_modules/.bin/bun bench/remote.ts [--project bench/web-service]
  *     [--galley dist/galley] [--sccache PATH] [--skip-sccache] [--fill seed|build]
  *     [--backends redis,s3,http,grpc,buildgrid,webdav] [--only shared|unreachable|connect,...]
  *
