@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { listJournals, readJournal } from "../../src/cache/engine/journal.ts";
 import { readEvents } from "../../src/cache/engine/stats.ts";
 import { copyFixture, galley, ok, removeDir, run, tempDir } from "../helpers.ts";
+import { startRedis } from "../servers.ts";
 import { edit } from "./cache-harness.ts";
 
 let dir: string;
@@ -100,4 +101,42 @@ test("a C compile is journaled in its cargo build, as a unit of the package whos
   const c = journal.entries.filter((e) => e.kind === "cc");
   expect(c).toMatchObject([{ name: "cc-app: calc.c", pkg: "cc-app@0.1.0", outcome: "hit", tier: "local" }]);
   expect(journal.entries.map((e) => e.name)).toContain("cc-app (bin)");
+});
+
+test("from a shared store, a C compile into a target dir outside the source directory hits on another machine", async () => {
+  // cc-rs compiles in the package's directory into OUT_DIR: with the target dir elsewhere (as for a
+  // crates.io crate under ~/.cargo/registry), the object's path climbs out of the working directory.
+  const redis = await startRedis();
+  const target = join(tempDir("galley-cc-target-"), "target");
+  const machines = [tempDir("galley-cc-m1-"), tempDir("galley-cc-m2-")];
+  try {
+    const outcomes = machines.map((machine) => {
+      removeDir(target);
+      ok(
+        run(["cargo", "build"], {
+          cwd: dir,
+          env: {
+            RUSTC_WRAPPER: join(shims, "sccache"),
+            GALLEY_DIR: machine,
+            GALLEY_STORE: redis.url,
+            CARGO_TARGET_DIR: target,
+            CARGO_INCREMENTAL: "0",
+          },
+        }),
+        "cargo build with a shared store",
+      );
+      expect(ok(run([join(target, "debug/cc-app")], { cwd: dir }), "cc-app").stdout.trim()).toBe("calc: 43");
+      const events = readEvents(machine).filter((e) => e.crate === "cc:calc.c");
+      expect(events).toHaveLength(1);
+      return { outcome: events[0]!.outcome, tier: events[0]!.tier, rejected: events[0]!.rejected ?? 0 };
+    });
+    expect(outcomes).toEqual([
+      { outcome: "miss", tier: undefined, rejected: 0 },
+      { outcome: "hit", tier: "remote", rejected: 0 },
+    ]);
+  } finally {
+    await redis.stop();
+    removeDir(join(target, ".."));
+    for (const m of machines) removeDir(m);
+  }
 });

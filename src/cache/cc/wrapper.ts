@@ -6,7 +6,7 @@
  */
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { ActionCache, type ActionSpec, type OutputFile } from "../engine/action-cache.ts";
 import { maybeStartGc } from "../engine/auto-gc.ts";
 import { cacheStore, noteStoreReport } from "../engine/cache-store.ts";
@@ -93,8 +93,8 @@ export async function runCcWrapper(compiler: string, args: string[]): Promise<nu
     if (compiled.code !== 0) return compiled.code;
     try {
       const headers = parseMakeDepfile(readFileSync(resolve(cwd, depfile), "utf8"));
-      const outputs: OutputFile[] = [readOutput(cwd, inv.output!)];
-      if (inv.depfile) outputs.push(readOutput(cwd, inv.depfile));
+      const outputs: OutputFile[] = [readOutput(cwd, spec.root, inv.output!)];
+      if (inv.depfile) outputs.push(readOutput(cwd, spec.root, inv.depfile));
       // A preprocessor-mode entry costs a `cc -E`: worth it where recompiling is slow (sqlite3.c).
       if (!ppKey && (event.compileMs ?? 0) >= preprocessThresholdMs(env))
         ppKey = preprocessedKey(inv, spec.base);
@@ -129,14 +129,19 @@ function preprocessThresholdMs(env: Env): number {
 
 function specOf(inv: CcInvocation, label: string, cwd: string, env: Env, dir: string): ActionSpec {
   const base: KeyParts = {
-    format: "galley-cc-v1",
+    // v2: outputs are named relative to the object's directory, not the working directory.
+    format: "galley-cc-v2",
     salt: env.GALLEY_SALT ?? "",
     compiler: binaryIdentity(inv.compiler, dir, env),
     args: sha256Hex(JSON.stringify(inv.args)),
     cwd,
   };
   for (const name of COMPILER_ENV) if (env[name] !== undefined) base[`env:${name}`] = env[name]!;
-  return { label, base, root: cwd };
+  // cc-rs compiles in the package's source directory (under ~/.cargo/registry for a crates.io
+  // crate) into OUT_DIR: outputs are named from the object's own directory, so that a record never
+  // names a path that climbs out of it (a shared store's reader refuses such records).
+  const root = inv.output ? dirname(resolve(cwd, inv.output)) : cwd;
+  return { label, base, root };
 }
 
 /** The key of the preprocessed source, or undefined when the preprocessor fails. */
@@ -157,7 +162,7 @@ function preprocessedKey(inv: CcInvocation, base: KeyParts): string | undefined 
   return keyOf({ base: keyOf(base), preprocessed: sha256Hex(p.stdout) });
 }
 
-function readOutput(cwd: string, path: string): OutputFile {
+function readOutput(cwd: string, root: string, path: string): OutputFile {
   const abs = resolve(cwd, path);
-  return { name: relative(cwd, abs), bytes: readFileSync(abs), mode: statSync(abs).mode & 0o7777 };
+  return { name: relative(root, abs), bytes: readFileSync(abs), mode: statSync(abs).mode & 0o7777 };
 }
