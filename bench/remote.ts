@@ -34,7 +34,12 @@ import { storeConfig } from "../src/cache/engine/store-config.ts";
 import { DiskStore } from "../src/cache/store/disk.ts";
 import { openBackend } from "../src/cache/store/open.ts";
 import { getBlobs, putBlobs } from "../src/cache/store/store.ts";
-import { startBazelRemote, startBuildGrid, startNginx } from "../test/integration/store/servers.ts";
+import {
+  selfSignedCert,
+  startBazelRemote,
+  startBuildGrid,
+  startNginx,
+} from "../test/integration/store/servers.ts";
 import { freePort, startRedis, startS3, startSilentServer } from "../test/servers.ts";
 
 const REPO = resolve(import.meta.dir, "..");
@@ -447,24 +452,7 @@ async function unreachable(): Promise<void> {
 async function connections(): Promise<void> {
   const dir = join(work, "tls");
   mkdirSync(dir, { recursive: true });
-  must(
-    sh(
-      [
-        "openssl",
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "key.pem",
-        "-out",
-        "cert.pem",
-      ].concat(["-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]),
-      dir,
-    ),
-    "openssl req",
-  );
+  const { cert, key } = selfSignedCert(dir);
   const plainPort = await freePort();
   const tlsPort = await freePort();
   const servers = [
@@ -483,11 +471,11 @@ async function connections(): Promise<void> {
         "--save",
         "",
         "--tls-cert-file",
-        join(dir, "cert.pem"),
+        cert,
         "--tls-key-file",
-        join(dir, "key.pem"),
+        key,
         "--tls-ca-cert-file",
-        join(dir, "cert.pem"),
+        cert,
         "--tls-auth-clients",
         "no",
       ],
@@ -503,7 +491,7 @@ async function connections(): Promise<void> {
         const r = must(
           sh([opts.galley, "cache", "ping"], REPO, {
             GALLEY_STORE: url,
-            NODE_EXTRA_CA_CERTS: join(dir, "cert.pem"),
+            NODE_EXTRA_CA_CERTS: cert,
           }),
           "galley cache ping",
         );
