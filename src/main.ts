@@ -3,6 +3,12 @@
  * Entry point. The wrapper runs once per crate, so its path loads only the cache modules: the
  * commands (TOML, the Dockerfile parser, the lint rules) are imported only when a command runs.
  * No top-level await: the executable is compiled to bytecode for a fast start.
+ *
+ * The executable is built to start with JavaScriptCore's JIT held back (package.json's build line):
+ * a wrapper lives ~15 ms and its hashing and copying are native, so compiling its run-once
+ * JavaScript on JIT threads costs more CPU than it saves. Commands run long enough to want the JIT
+ * and restore the normal policy. The build line also keeps the executable from loading `.env` and
+ * `bunfig.toml` from cargo's working directory: a project's `.env` must not reach rustc.
  */
 import { detectPersona, isCCompilerPath, isRustcPath } from "./cli/persona.ts";
 import { writeAllSync } from "./util/write-sync.ts";
@@ -42,6 +48,7 @@ if (args[0] === "--galley-build-script" && args[1] !== undefined) {
     .then((m) => m.runCcWrapper(args[0]!, args.slice(1)).then(exitNow))
     .catch(compileWithoutCache);
 } else {
+  Bun.unsafe.setJITPolicy(1);
   import("./cli/app.ts").then((m) =>
     m.runCli(process.argv0, args).then((code) => {
       process.exitCode = code;

@@ -3,7 +3,7 @@
  * affected crates miss, and the program built from the cache behaves as one built without it.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { removeDir, run } from "../helpers.ts";
 import { ALL_UNITS, appOutput, type CacheProject, cachedBuild, cacheProject, edit } from "./cache-harness.ts";
@@ -72,6 +72,18 @@ describe("compiler cache correctness", () => {
     expect(appOutput(p)).toContain("tag: v2");
     const again = cachedBuild(p, { env: { APP_TAG: "v2" } });
     expect(again.misses).toEqual([]);
+  });
+
+  test("a project's .env file does not reach rustc through the wrapper (plain cargo ignores it)", () => {
+    const dotenv = join(p.dir, ".env");
+    writeFileSync(dotenv, "APP_TAG=from-dotenv\n");
+    try {
+      const b = cachedBuild(p);
+      expect(b.misses).toEqual([]);
+      expect(appOutput(p)).toContain("tag: none");
+    } finally {
+      rmSync(dotenv, { force: true });
+    }
   });
 
   test("code a build script generates into OUT_DIR (rerun-if-env-changed) is part of the key", () => {
