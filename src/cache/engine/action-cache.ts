@@ -3,7 +3,7 @@
  * (base key -> the inputs the last miss read -> full key -> result), all-or-nothing verified
  * restores, output replay, and storing a miss. Wrappers describe an action; this runs the cache.
  */
-import { chmodSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { writeAllSync } from "../../util/write-sync.ts";
 import {
@@ -18,8 +18,9 @@ import {
 } from "../store/store.ts";
 import { sha256Hex } from "./digest.ts";
 import { whyMissed, writeExplain } from "./explain-log.ts";
-import type { FileDigests } from "./file-digest.ts";
+import { type FileDigests, MEMO_MIN_BYTES } from "./file-digest.ts";
 import { directPartsOf, type KeyParts, keyOf } from "./key.ts";
+import { copyOutput, writeOutput } from "./output-files.ts";
 import { expand, type PathToken, tokenize } from "./path-tokens.ts";
 import type { StatEvent } from "./stats.ts";
 
@@ -105,24 +106,49 @@ export class ActionCache {
   /** Restores the result stored under `key`, if it is there whole; false otherwise. */
   async restore(spec: ActionSpec, key: string): Promise<boolean> {
     const result = await this.guarded(this.store.getAction(key));
-    const blobs = result ? await this.fetchAll(result) : undefined;
-    if (!result || !blobs) return false;
+    if (!result) return false;
+    const files = this.intactLocalFiles(result, spec);
+    const blobs = await this.fetchAll(result, files);
+    if (!blobs) return false;
     const restoreStart = performance.now();
     for (const out of result.outputs) {
       const dest = join(spec.root, out.path);
-      let bytes = blobs.get(out.digest)!;
-      if (spec.isText?.(out.path)) bytes = this.unrelocate(bytes, spec.relocations);
-      const clone = spec.isText?.(out.path) ? undefined : this.store.cloneBlob?.bind(this.store, out.digest);
       if (spec.nested) mkdirSync(dirname(dest), { recursive: true });
-      writeOutput(dest, bytes, out.mode, clone);
+      const file = files.get(out.digest);
+      if (file) copyOutput(dest, file, out.mode);
+      else {
+        const bytes = blobs.get(out.digest)!;
+        writeOutput(
+          dest,
+          spec.isText?.(out.path) ? this.unrelocate(bytes, spec.relocations) : bytes,
+          out.mode,
+        );
+      }
       if (!spec.isText?.(out.path)) this.digests.record(dest, out.digest);
-      this.event.bytesRead = (this.event.bytesRead ?? 0) + bytes.length;
+      this.event.bytesRead = (this.event.bytesRead ?? 0) + out.size;
     }
     if (result.stdout) writeAllSync(1, this.unrelocate(blobs.get(result.stdout)!, spec.relocations));
     if (result.stderr) writeAllSync(2, this.unrelocate(blobs.get(result.stderr)!, spec.relocations));
     this.event.compileMs = result.compileMs;
     this.event.restoreMs = Math.round(performance.now() - restoreStart);
     return true;
+  }
+
+  /**
+   * The local store's files of the binary outputs, where their digests check out: the kernel copies
+   * (or reflinks) these. The check is memoised by the file's size, mtime, inode and ctime (FileDigests),
+   * and any write to a blob changes those, so an intact blob is hashed once, not on every hit; a
+   * damaged one is left to fetchAll, whose read finds it, removes it and counts it.
+   */
+  private intactLocalFiles(result: ActionResult, spec: ActionSpec): Map<string, string> {
+    const files = new Map<string, string>();
+    if (!this.store.localBlobPath) return files;
+    for (const out of result.outputs) {
+      if (spec.isText?.(out.path) || files.has(out.digest)) continue;
+      const path = this.store.localBlobPath(out.digest);
+      if (path && this.digests.digest(path) === out.digest) files.set(out.digest, path);
+    }
+    return files;
   }
 
   /** Stores a miss under its full key (and `extraKeys`), and records what it read for direct mode. */
@@ -165,6 +191,11 @@ export class ActionCache {
     blobs.set(manifestDigest, manifest);
     // Records only after every blob they name is stored: no reader sees a record without its bytes.
     await putBlobs(this.store, blobs);
+    // The first hit then finds the big blobs' digests memoised and copies them without hashing.
+    for (const out of stored) {
+      const file = out.size >= MEMO_MIN_BYTES ? this.store.localBlobPath?.(out.digest) : undefined;
+      if (file) this.digests.record(file, out.digest);
+    }
     for (const key of [fullKey, ...extraKeys]) await this.store.putAction(key, result);
     await this.store.putAction(baseKey, {
       outputs: [
@@ -186,6 +217,16 @@ export class ActionCache {
 
   /** Direct-mode key parts: files named as stored (tokens kept), hashed at their real place. */
   private directParts(spec: ActionSpec, files: string[], env: string[]): KeyParts {
+    // The unit's sources are memoised together: by place, name and arguments, not by target dir.
+    this.digests.openGroup(sha256Hex(`${this.cwd}\0${spec.label}\0${spec.base.args ?? ""}`));
+    try {
+      return this.directPartsIn(spec, files, env);
+    } finally {
+      this.digests.closeGroup();
+    }
+  }
+
+  private directPartsIn(spec: ActionSpec, files: string[], env: string[]): KeyParts {
     const tokens = spec.pathTokens ?? [];
     if (tokens.length === 0) return directPartsOf(files, env, this.cwd, this.env, this.digests);
     const parts = directPartsOf(
@@ -205,11 +246,18 @@ export class ActionCache {
     return renamed;
   }
 
-  /** Reads and verifies every blob of a result before anything is written: all or nothing. */
-  private async fetchAll(result: ActionResult): Promise<Map<string, Uint8Array> | undefined> {
+  /**
+   * Reads and verifies every blob of a result that is not an intact local file, before anything is
+   * written: all or nothing.
+   */
+  private async fetchAll(
+    result: ActionResult,
+    files: Map<string, string>,
+  ): Promise<Map<string, Uint8Array> | undefined> {
     const wanted = [...result.outputs.map((o) => o.digest), result.stdout, result.stderr].filter(
-      (d): d is string => d !== undefined,
+      (d): d is string => d !== undefined && !files.has(d),
     );
+    if (wanted.length === 0) return new Map();
     const blobs = await this.guarded(getBlobs(this.store, wanted));
     if (!blobs || wanted.some((d) => !blobs.has(d))) return undefined;
     return blobs;
@@ -250,22 +298,4 @@ export class ActionCache {
     for (const r of rs) text = text.split(r.token).join(r.restoreAs);
     return new TextEncoder().encode(text);
   }
-}
-
-/**
- * A fresh file, never a link into the store. The old file is unlinked first, not overwritten: cargo
- * hardlinks outputs (target/release/app is deps/app-<hash>), and a write through one name would
- * change the other. No one reads a unit's outputs while it builds (cargo orders the units), and
- * a torn file after a crash has no fingerprint, so cargo rebuilds it; writing in place spares the
- * rename, which costs a journal flush on ext4 when it replaces a file.
- */
-function writeOutput(dest: string, bytes: Uint8Array, mode: number, clone?: (dest: string) => boolean): void {
-  rmSync(dest, { force: true });
-  // A reflink of the verified blob, where the file system has them, spares writing the bytes.
-  if (clone?.(dest)) {
-    chmodSync(dest, mode);
-    return;
-  }
-  writeFileSync(dest, bytes, { mode });
-  if ((statSync(dest).mode & 0o7777) !== mode) chmodSync(dest, mode);
 }

@@ -1,25 +1,41 @@
 /**
  * File digests memoised on disk by path + size + mtime + inode + ctime, so that a wrapper process
- * does not re-read a 10 MB rlib that an earlier one already hashed. On a file system with coarse
- * (whole-second) timestamps, a file changed in the last two seconds is hashed again: a same-size
- * edit within the clock's resolution would keep its stamp ("racy" mtime).
+ * does not re-read a 10 MB rlib that an earlier one already hashed, nor a crate's sources on every
+ * hit. A file changed a moment ago is hashed again and not memoised: a same-size edit within the
+ * clock's resolution (the kernel's timer tick; a whole second on coarse file systems) would keep
+ * its stamp ("racy" mtime).
  */
-import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { isDigest, sha256Hex } from "./digest.ts";
 
 const RACY_MS = 2000;
+/** Timestamps come from the kernel's coarse clock (a few ms per tick): well above that. */
+const RACY_FINE_MS = 100;
 /** Smaller files are hashed again rather than memoised: hashing 1 MiB costs less than a memo write. */
-const MEMO_MIN_BYTES = 1 << 20;
+export const MEMO_MIN_BYTES = 1 << 20;
 
-function isRacy(st: { mtimeMs: number; ctimeMs: number }): boolean {
+/**
+ * Whether a file's stamp may still change without its stamp changing. `ownWrite`: galley wrote the
+ * file itself just now from bytes it knows; only a coarse clock can hide a later change then.
+ */
+function isRacy(st: { mtimeMs: number; ctimeMs: number }, ownWrite = false): boolean {
   const coarse = st.mtimeMs % 1000 === 0 && st.ctimeMs % 1000 === 0;
-  return coarse && Date.now() - Math.max(st.mtimeMs, st.ctimeMs) < RACY_MS;
+  if (ownWrite && !coarse) return false;
+  return Date.now() - Math.max(st.mtimeMs, st.ctimeMs) < (coarse ? RACY_MS : RACY_FINE_MS);
+}
+
+/** One unit's source files: path -> "stamp digest". */
+interface Group {
+  file: string;
+  entries: Record<string, string>;
+  dirty: boolean;
 }
 
 export class FileDigests {
   private readonly memoDir: string | undefined;
   private readonly seen = new Map<string, string>();
+  private group: Group | undefined;
 
   constructor(cacheDir: string | undefined) {
     this.memoDir = cacheDir ? join(cacheDir, "v1", "digests") : undefined;
@@ -53,6 +69,63 @@ export class FileDigests {
     return digest;
   }
 
+  /**
+   * Memoises the files digested through sourceDigest together, in one file per unit (`name`): a
+   * crate's hundreds of small sources cost one read and a stat each, not a read and a hash each.
+   */
+  openGroup(name: string): void {
+    if (!this.memoDir || this.group) return;
+    const file = join(this.memoDir, "units", name);
+    let entries: Record<string, string> = {};
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(file, "utf8"));
+      if (typeof parsed === "object" && parsed !== null) entries = parsed as Record<string, string>;
+    } catch {}
+    this.group = { file, entries, dirty: false };
+  }
+
+  /** Writes the group's memo if it changed (whole, by rename: two builds may share a unit). */
+  closeGroup(): void {
+    const g = this.group;
+    if (!g?.dirty) return;
+    g.dirty = false;
+    const tmp = `${g.file}.${process.pid}`;
+    try {
+      mkdirSync(join(g.file, ".."), { recursive: true });
+      writeFileSync(tmp, JSON.stringify(g.entries));
+      renameSync(tmp, g.file);
+    } catch {
+      // a memo is an optimisation only
+    }
+  }
+
+  /** A source file's SHA-256 (undefined when it does not exist), memoised in the open group. */
+  sourceDigest(path: string): string | undefined {
+    const g = this.group;
+    if (!g) return this.digest(path);
+    const cached = this.seen.get(path);
+    if (cached) return cached;
+    let st: ReturnType<typeof statSync>;
+    try {
+      st = statSync(path);
+    } catch {
+      return undefined;
+    }
+    if (!st.isFile()) return undefined;
+    const stamp = `${st.size}:${st.mtimeMs}:${st.ino}:${st.ctimeMs}`;
+    const [savedStamp, saved] = (g.entries[path] ?? "").split(" ");
+    if (savedStamp === stamp && saved && isDigest(saved)) {
+      this.seen.set(path, saved);
+      return saved;
+    }
+    const digest = this.digest(path);
+    if (digest && !isRacy(st)) {
+      g.entries[path] = `${stamp} ${digest}`;
+      g.dirty = true;
+    }
+    return digest;
+  }
+
   /** Records a digest galley already knows (a file it just wrote from known bytes). */
   record(path: string, digest: string): void {
     this.seen.set(path, digest);
@@ -60,7 +133,7 @@ export class FileDigests {
     if (!memo) return;
     try {
       const st = statSync(path);
-      if (isRacy(st) || st.size < MEMO_MIN_BYTES) return;
+      if (isRacy(st, true) || st.size < MEMO_MIN_BYTES) return;
       this.remember(memo, `${st.size}:${st.mtimeMs}:${st.ino}:${st.ctimeMs}`, digest);
     } catch {}
   }

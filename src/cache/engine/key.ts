@@ -17,7 +17,7 @@ export function directPartsOf(
   digests: FileDigests,
 ): KeyParts {
   const parts: KeyParts = {};
-  for (const f of files) parts[`file:${f}`] = digests.digest(resolve(cwd, f)) ?? "missing";
+  for (const f of files) parts[`file:${f}`] = digests.sourceDigest(resolve(cwd, f)) ?? "missing";
   for (const name of envNames) parts[`env-dep:${name}`] = env[name] === undefined ? "unset" : `=${env[name]}`;
   return parts;
 }

@@ -5,8 +5,6 @@
  * can be a reflink or a plain copy.
  */
 import {
-  constants,
-  copyFileSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -23,13 +21,13 @@ import { type ActionResult, CorruptEntry, isActionResult, type Store } from "./s
 const LAYOUT = "v1";
 /** Temporary files older than this belong to a writer that died (kill -9) and are removed by gc. */
 const STALE_TMP_MS = 60 * 60 * 1000;
+const TOUCH_EVERY_MS = 60 * 60 * 1000;
 
 export class DiskStore implements Store {
   readonly name = "disk";
   private readonly base: string;
   private readonly tmp: string;
   private counter = 0;
-  private noReflink = false;
 
   constructor(readonly dir: string) {
     this.base = join(dir, LAYOUT);
@@ -89,16 +87,15 @@ export class DiskStore implements Store {
     this.writeAtomic(path, bytes);
   }
 
-  cloneBlob(digest: string, dest: string): boolean {
-    if (this.noReflink) return false;
-    try {
-      copyFileSync(this.path("cas", digest), dest, constants.COPYFILE_FICLONE_FORCE);
-      return true;
-    } catch {
-      // No reflinks on this file system (ext4, tmpfs, overlay): do not ask again in this process.
-      this.noReflink = true;
-      return false;
-    }
+  /**
+   * The blob's file, for a restore that copies it in the kernel (a reflink where the file system
+   * has them) instead of reading it: not verified here, the caller checks its digest.
+   */
+  localBlobPath(digest: string): string | undefined {
+    const path = this.path("cas", digest);
+    if (!exists(path)) return undefined;
+    touch(path);
+    return path;
   }
 
   async hasBlob(digest: string): Promise<boolean> {
@@ -239,10 +236,15 @@ function exists(p: string): boolean {
   }
 }
 
-/** Marks an entry as recently used for LRU eviction. */
+/**
+ * Marks an entry as recently used for LRU eviction, at most once per TOUCH_EVERY_MS: eviction
+ * needs no finer order, and an entry left alone keeps its ctime, so the digest memo of a big blob
+ * (keyed by size, mtime, inode and ctime) stays valid and a hit need not hash it again.
+ */
 function touch(p: string): void {
-  const now = new Date();
   try {
+    if (Date.now() - statSync(p).mtimeMs < TOUCH_EVERY_MS) return;
+    const now = new Date();
     utimesSync(p, now, now);
   } catch {
     // a read-only cache still serves hits

@@ -52,11 +52,10 @@ export interface Store {
   /** Stores several blobs, in as few requests as the backend allows. */
   putBlobs?(blobs: Map<string, Uint8Array>): Promise<void>;
   /**
-   * A local backend may clone a blob it holds into `dest` (a reflink: copy-on-write, so a later
-   * change of either file leaves the other alone). False when it cannot; the caller then writes
-   * the bytes it read and verified.
+   * A local backend's file of the blob, if it holds it, so that a restore can copy it in the kernel
+   * (or reflink it) rather than read it. Not verified: the caller checks the digest of the file.
    */
-  cloneBlob?(digest: string, dest: string): boolean;
+  localBlobPath?(digest: string): string | undefined;
   /** Closes connections a remote backend holds open (commands that do not exit at once). */
   close?(): void;
 }

@@ -80,8 +80,8 @@ export class TieredStore implements Store {
     return (await this.local.hasBlob(digest)) || (await this.remote.hasBlob(digest));
   }
 
-  cloneBlob(digest: string, dest: string): boolean {
-    return this.local.cloneBlob?.(digest, dest) ?? false;
+  localBlobPath(digest: string): string | undefined {
+    return this.local.localBlobPath?.(digest);
   }
 
   /** Writes locally each pending record whose blobs are all local now. */
