@@ -43,30 +43,7 @@ export class FileDigests {
 
   /** The file's SHA-256, or undefined when it does not exist. */
   digest(path: string): string | undefined {
-    const cached = this.seen.get(path);
-    if (cached) return cached;
-    let st: ReturnType<typeof statSync>;
-    try {
-      st = statSync(path);
-    } catch {
-      return undefined;
-    }
-    if (!st.isFile()) return undefined;
-    const stamp = `${st.size}:${st.mtimeMs}:${st.ino}:${st.ctimeMs}`;
-    const memo = st.size >= MEMO_MIN_BYTES && !isRacy(st) ? this.memoPath(path) : undefined;
-    if (memo) {
-      try {
-        const [savedStamp, digest] = readFileSync(memo, "utf8").split(" ");
-        if (savedStamp === stamp && digest && isDigest(digest)) {
-          this.seen.set(path, digest);
-          return digest;
-        }
-      } catch {}
-    }
-    const digest = sha256Hex(readFileSync(path));
-    this.seen.set(path, digest);
-    if (memo) this.remember(memo, stamp, digest);
-    return digest;
+    return this.digestOf(path, undefined);
   }
 
   /**
@@ -101,8 +78,11 @@ export class FileDigests {
 
   /** A source file's SHA-256 (undefined when it does not exist), memoised in the open group. */
   sourceDigest(path: string): string | undefined {
-    const g = this.group;
-    if (!g) return this.digest(path);
+    return this.digestOf(path, this.group);
+  }
+
+  /** Memoised in the group when there is one, else (big files only) in a memo of its own. */
+  private digestOf(path: string, group: Group | undefined): string | undefined {
     const cached = this.seen.get(path);
     if (cached) return cached;
     let st: ReturnType<typeof statSync>;
@@ -113,16 +93,19 @@ export class FileDigests {
     }
     if (!st.isFile()) return undefined;
     const stamp = `${st.size}:${st.mtimeMs}:${st.ino}:${st.ctimeMs}`;
-    const [savedStamp, saved] = (g.entries[path] ?? "").split(" ");
+    const racy = isRacy(st);
+    const memo = !group && st.size >= MEMO_MIN_BYTES && !racy ? this.memoPath(path) : undefined;
+    const [savedStamp, saved] = ((group ? group.entries[path] : memo && readMemo(memo)) ?? "").split(" ");
     if (savedStamp === stamp && saved && isDigest(saved)) {
       this.seen.set(path, saved);
       return saved;
     }
-    const digest = this.digest(path);
-    if (digest && !isRacy(st)) {
-      g.entries[path] = `${stamp} ${digest}`;
-      g.dirty = true;
-    }
+    const digest = sha256Hex(readFileSync(path));
+    this.seen.set(path, digest);
+    if (group && !racy) {
+      group.entries[path] = `${stamp} ${digest}`;
+      group.dirty = true;
+    } else if (memo) this.remember(memo, stamp, digest);
     return digest;
   }
 
@@ -153,5 +136,13 @@ export class FileDigests {
     } catch {
       // a memo is an optimisation only
     }
+  }
+}
+
+function readMemo(memo: string): string | undefined {
+  try {
+    return readFileSync(memo, "utf8");
+  } catch {
+    return undefined;
   }
 }
