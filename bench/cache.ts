@@ -34,6 +34,8 @@ const { values: opts } = parseArgs({
     keep: { type: "boolean", default: false },
   },
 });
+// A relative --galley would not be found from the project's directory, where cargo runs it.
+opts.galley = resolve(opts.galley);
 
 type Env = Record<string, string | undefined>;
 
@@ -111,7 +113,10 @@ function build(name: string, env: Env, o: BuildOpts = {}): Run {
   ];
   const started = performance.now();
   const out = must(
-    sh(["bash", "-c", `"$@" >&2; times`, "bash", ...cargo], at, { CARGO_INCREMENTAL: "0", ...env }),
+    sh(["bash", "-c", `"$@" >&2; s=$?; times; exit $s`, "bash", ...cargo], at, {
+      CARGO_INCREMENTAL: "0",
+      ...env,
+    }),
     name,
   );
   const seconds = (performance.now() - started) / 1000;

@@ -25,6 +25,8 @@ const REPO = resolve(import.meta.dir, "..");
 const { values: opts } = parseArgs({
   options: { galley: { type: "string", default: join(REPO, "dist/galley") } },
 });
+// A relative --galley would not be found from the project's directory, where cargo runs it.
+opts.galley = resolve(opts.galley);
 const cargoBin = join(process.env.CARGO_HOME ?? join(homedir(), ".cargo"), "bin");
 
 function ensureTool(name: string, version: string): string {

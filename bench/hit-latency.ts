@@ -9,11 +9,12 @@
  * was restoring (writing) outputs. `galley --version` is timed before and after as the baseline of
  * a process start on this machine at that moment.
  */
-import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { readEvents } from "../src/cache/engine/stats.ts";
+import { median, recordInvocations } from "./invocations.ts";
 
 const REPO = resolve(import.meta.dir, "..");
 const { values: opts } = parseArgs({
@@ -23,54 +24,31 @@ const { values: opts } = parseArgs({
     galley: { type: "string", default: join(REPO, "dist/galley") },
   },
 });
+// A relative --galley would not be found from the project's directory, where cargo runs it.
+opts.galley = resolve(opts.galley);
 const runs = Number(opts.runs);
 const work = mkdtempSync(join(tmpdir(), "galley-bench-hit-"));
 const project = join(work, "project");
 cpSync(resolve(opts.project), project, { recursive: true });
 rmSync(join(project, "target"), { recursive: true, force: true });
 const cacheDir = join(work, "cache");
-const log = join(work, "invocations.jsonl");
-const recorder = join(work, "record-rustc");
-writeFileSync(
-  recorder,
-  `#!/bin/sh\nprintf '%s\\n' "$(${JSON.stringify(process.execPath)} -e 'console.log(JSON.stringify({cwd: process.cwd(), args: process.argv.slice(1), env: Object.fromEntries(Object.entries(process.env).filter(([k]) => /^(CARGO|OUT_DIR|RUST)/.test(k)))}))' -- "$@")" >> ${JSON.stringify(log)}\nexec ${JSON.stringify(opts.galley)} "$@"\n`,
-);
-chmodSync(recorder, 0o755);
-
 function wall(argv: string[], cwd: string, env: Record<string, string>): number {
   const t = performance.now();
   const p = Bun.spawnSync(argv, { cwd, env, stdout: "ignore", stderr: "ignore" });
   if (p.exitCode !== 0) throw new Error(`${argv.slice(0, 3).join(" ")} failed`);
   return performance.now() - t;
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const baseEnv = { ...process.env, GALLEY_DIR: cacheDir, CARGO_INCREMENTAL: "0" } as Record<string, string>;
 
 try {
-  const b = Bun.spawnSync(["cargo", "build", "--release"], {
-    cwd: project,
-    env: { ...baseEnv, RUSTC_WRAPPER: recorder },
-    stdout: "ignore",
-    stderr: "pipe",
-  });
-  if (b.exitCode !== 0) throw new Error(`cold build failed: ${b.stderr}`);
-  const invocations = readFileSync(log, "utf8")
-    .trim()
-    .split("\n")
-    .map((l) => JSON.parse(l) as { cwd: string; args: string[]; env: Record<string, string> })
-    .filter(
-      (i) =>
-        i.args.includes("--crate-name") &&
-        !i.args.includes("-") &&
-        !i.args.some((a) => a.startsWith("--print")),
-    );
+  const invocations = recordInvocations(project, work, opts.galley, baseEnv);
 
   const startup = () =>
     median(Array.from({ length: runs }, () => wall([opts.galley, "--version"], REPO, baseEnv)));
   const before = startup();
   const perInvocation: { crate: string; ms: number; restoreMs: number }[] = [];
   for (const inv of invocations) {
-    const crate = inv.args[inv.args.indexOf("--crate-name") + 1]!;
+    const crate = inv.crate;
     const env = { ...baseEnv, ...inv.env };
     rmSync(join(cacheDir, "v1", "stats.log"), { force: true });
     const times = Array.from({ length: runs }, () => wall([opts.galley, ...inv.args], inv.cwd, env));

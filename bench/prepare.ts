@@ -41,6 +41,8 @@ const { values: opts } = parseArgs({
   },
   strict: true,
 });
+// A relative --galley would not be found from the project's directory, where cargo runs it.
+opts.galley = resolve(opts.galley);
 const MEMBERS = positiveInt(opts.members, "--members");
 const RUNS = positiveInt(opts.runs, "--runs");
 const GALLEY = resolve(opts.galley);

@@ -58,6 +58,8 @@ const { values: opts } = parseArgs({
     project: { type: "string", default: join(REPO, "bench", "web-service") },
   },
 });
+// A relative --galley would not be found from the project's directory, where cargo runs it.
+opts.galley = resolve(opts.galley);
 if (opts.fill !== "seed" && opts.fill !== "build") throw new Error("--fill is seed or build");
 const wanted = opts.backends.split(",");
 for (const b of wanted) if (!ALL_BACKENDS.includes(b)) throw new Error(`--backends: no backend ${b}`);

@@ -29,6 +29,8 @@ const { values: opts } = parseArgs({
     out: { type: "string" },
   },
 });
+// A relative --galley would not be found from the project's directory, where cargo runs it.
+opts.galley = resolve(opts.galley);
 
 const work = mkdtempSync(join(tmpdir(), "galley-bench-report-"));
 const galley = (args: string[], cwd: string, env: Record<string, string>) => {

@@ -53,6 +53,8 @@ const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
   strict: true,
 });
+// A relative --galley would not be found from the project's directory, where cargo runs it.
+opts.galley = resolve(opts.galley);
 const GALLEY = resolve(opts.galley);
 if (positionals.length === 0) {
   console.error("usage: bun bench/robustness.ts [--galley PATH] [--keep] name=PATH...");

@@ -64,7 +64,7 @@ export async function runRustcWrapper(rustc: string, args: string[]): Promise<nu
     // Built only when asked for: this runs once per crate.
     if (isDebug()) {
       debug(
-        `${label}: key in ${(keyed - started).toFixed(1)} ms; ${outcome} after ${(performance.now() - started).toFixed(1)} ms (restore ${event.restoreMs ?? 0} ms)`,
+        `${label}: started at ${started.toFixed(1)} ms; key in ${(keyed - started).toFixed(1)} ms; ${outcome} after ${(performance.now() - started).toFixed(1)} ms (restore ${event.restoreMs ?? 0} ms)`,
       );
     }
     if (outcome === "hit") {
@@ -89,7 +89,10 @@ export async function runRustcWrapper(rustc: string, args: string[]): Promise<nu
   } catch (err) {
     storeFailed(dir, err, event);
   }
-  if (isDebug()) debug(`${label}: stored in ${(performance.now() - saving).toFixed(1)} ms`);
+  if (isDebug())
+    debug(
+      `${label}: compiled in ${event.compileMs} ms; stored in ${(performance.now() - saving).toFixed(1)} ms; done at ${performance.now().toFixed(1)} ms`,
+    );
   noteStoreReport(event, report);
   launchThroughGalley(inv, cwd, env);
   // A miss's own cost is its wrapper time less the compile.
