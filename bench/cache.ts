@@ -14,7 +14,10 @@
  * warm build names the units the time left goes to.
  *
  *   ./node_modules/.bin/bun bench/cache.ts [--galley dist/galley]
- *     [--sccache PATH] [--skip-sccache] [--keep] [--portable-only]
+ *     [--sccache PATH] [--skip-sccache] [--keep] [--portable-only] [--cold-only [--repeat N]]
+ *
+ * --cold-only measures the cold overhead alone: plain and galley cold builds in turn, each galley
+ * build against the mean of the plain builds on either side of it.
  *
  * sccache 0.19.0 is installed with `cargo install sccache --locked --version 0.19.0` when missing.
  */
@@ -31,6 +34,9 @@ const { values: opts } = parseArgs({
     "skip-sccache": { type: "boolean", default: false },
     /** Only the portable-mode rows (cold, another target dir, another checkout): a quick check. */
     "portable-only": { type: "boolean", default: false },
+    /** Only cold builds, plain and galley in turn (--repeat galley builds, plain before and after each). */
+    "cold-only": { type: "boolean", default: false },
+    repeat: { type: "string", default: "2" },
     keep: { type: "boolean", default: false },
   },
 });
@@ -76,7 +82,8 @@ cpSync(join(REPO, "bench", "web-service"), elsewhere, { recursive: true });
 const shims = join(work, "shims");
 must(sh([opts.galley, "shims", "install", shims], REPO), "galley shims install");
 const portableOnly = opts["portable-only"];
-const sccache = opts["skip-sccache"] || portableOnly ? undefined : findSccache();
+const coldOnly = opts["cold-only"];
+const sccache = opts["skip-sccache"] || portableOnly || coldOnly ? undefined : findSccache();
 console.error(`work dir ${work}; fetching crates (not timed)...`);
 must(sh(["cargo", "fetch", "--locked"], project), "cargo fetch");
 
@@ -185,6 +192,26 @@ function slowestUnits(target: string): string {
 
 let timings = "";
 try {
+  if (coldOnly) coldInTurn();
+  else allRows();
+} finally {
+  printReport();
+  if (!opts.keep) rmSync(work, { recursive: true, force: true });
+}
+
+function coldInTurn(): void {
+  const n = Number(opts.repeat);
+  build("plain cargo, cold #1", {});
+  for (let i = 1; i <= n; i++) {
+    galleyBuild(`galley, cold #${i}`, {
+      RUSTC_WRAPPER: opts.galley,
+      GALLEY_DIR: join(work, `cold-cache-${i}`),
+    });
+    build(`plain cargo, cold #${i + 1}`, {});
+  }
+}
+
+function allRows(): void {
   if (!portableOnly) build("plain cargo, cold (before)", {});
 
   const galleyEnv = { RUSTC_WRAPPER: opts.galley, GALLEY_DIR: join(work, "galley-cache") };
@@ -225,9 +252,6 @@ try {
   }
 
   if (!portableOnly) build("plain cargo, cold (after)", {});
-} finally {
-  printReport();
-  if (!opts.keep) rmSync(work, { recursive: true, force: true });
 }
 
 function printReport(): void {
@@ -252,6 +276,21 @@ function printReport(): void {
     ...runs.filter((r) => r.note).map((r) => `${r.name}: ${r.note}`),
     `baseline (${baseRuns[0]!.name}${baseRuns.length > 1 ? " and after" : ""}): mean of ${baseRuns.map((r) => r.seconds.toFixed(1)).join(" s and ")} s (CPU ${baseRuns.map((r) => r.cpu.toFixed(1)).join(" s and ")} s)`,
     ...(timings ? [`slowest units of galley's warm build (cargo --timings): ${timings}`] : []),
+    ...neighbourRatios(),
   ];
   console.log(lines.join("\n"));
+}
+
+/** Each galley cold build's CPU against the mean of the plain builds just before and after it. */
+function neighbourRatios(): string[] {
+  return runs.flatMap((r, i) => {
+    const before = runs[i - 1];
+    const after = runs[i + 1];
+    if (!coldOnly || !r.name.startsWith("galley") || !before || !after) return [];
+    const plainCpu = (before.cpu + after.cpu) / 2;
+    const plainWall = (before.seconds + after.seconds) / 2;
+    return [
+      `${r.name}: CPU ${(r.cpu / plainCpu).toFixed(3)}x, wall ${(r.seconds / plainWall).toFixed(3)}x the plain builds beside it`,
+    ];
+  });
 }

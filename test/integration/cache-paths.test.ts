@@ -29,7 +29,8 @@ function release(
     }),
     "cargo build --release through galley",
   );
-  return { events: readEvents(cacheDir), bin: readFileSync(join(at, "target", "release", "app")) };
+  const target = env.CARGO_TARGET_DIR ?? join(at, "target");
+  return { events: readEvents(cacheDir), bin: readFileSync(join(target, "release", "app")) };
 }
 
 const labels = (events: StatEvent[], outcome: string) =>
@@ -65,5 +66,18 @@ describe("hits from any path", () => {
     expect(labels(second.events, "hit")).toContain("app");
     expect(second.bin.equals(first.bin)).toBe(true);
     expect(ok(run([join(b, "target", "release", "app")], { cwd: b })).stdout).toContain("csys: 42");
+  });
+
+  test("builds into two target dirs in turn: once each has built, both are all hits", () => {
+    const cacheDir = join(work, "cache-turns");
+    const at = copyFixture("build-scripts", join(work, "turns", "project"));
+    const into = (dir: string) => release(at, cacheDir, { CARGO_TARGET_DIR: join(at, dir) });
+    into("target");
+    // typenum includes code generated into OUT_DIR: its key holds the target dir, and it misses here.
+    expect(labels(into("other-target").events, "miss")).toContain("typenum");
+    for (const dir of ["target", "other-target", "target"]) {
+      removeDir(join(at, dir));
+      expect(labels(into(dir).events, "miss")).toEqual([]);
+    }
   });
 });

@@ -24,6 +24,12 @@ import { copyOutput, writeOutput } from "./output-files.ts";
 import { expand, type PathToken, tokenize } from "./path-tokens.ts";
 import type { StatEvent } from "./stats.ts";
 
+/**
+ * Input sets kept per argument key. A unit whose sources' paths differ between builds (code
+ * generated into OUT_DIR, read from another target dir) has one per place; with one only, builds
+ * into two target dirs would take turns missing.
+ */
+const MAX_INPUT_SETS = 4;
 /** A manifest up to this size travels inside its record (one round trip less on a remote store). */
 const MAX_INLINE = 64 * 1024;
 
@@ -71,6 +77,9 @@ export type LookupOutcome = "hit" | "no-entry" | "inputs-changed";
 type Env = Record<string, string | undefined>;
 
 export class ActionCache {
+  /** The input sets of the manifest the lookup found: a miss keeps them beside its own. */
+  private inputSets: DirectInputs[] = [];
+
   constructor(
     private readonly store: Store,
     private readonly cacheDir: string,
@@ -92,15 +101,16 @@ export class ActionCache {
       this.explain(spec.label, spec.base, "miss: no entry for these arguments and inputs");
       return "no-entry";
     }
-    const inputs = JSON.parse(Buffer.from(manifestBytes).toString("utf8")) as DirectInputs;
-    const direct = this.directParts(spec, inputs.files, inputs.env);
-    const fullKey = keyOf({ base: baseKey, ...direct });
-    const parts = { ...spec.base, ...direct };
-    if (!(await this.restore(spec, fullKey))) {
-      this.explain(spec.label, parts, "miss: a source file or env var changed");
-      return "inputs-changed";
+    this.inputSets = parseManifest(manifestBytes);
+    let parts: KeyParts = spec.base;
+    // Newest first: a unit built into several target dirs keeps a set per place its sources were.
+    for (const inputs of this.inputSets) {
+      const direct = this.directParts(spec, inputs.files, inputs.env);
+      if (await this.restore(spec, keyOf({ base: baseKey, ...direct }))) return "hit";
+      if (parts === spec.base) parts = { ...spec.base, ...direct };
     }
-    return "hit";
+    this.explain(spec.label, parts, "miss: a source file or env var changed");
+    return "inputs-changed";
   }
 
   /** Restores the result stored under `key`, if it is there whole; false otherwise. */
@@ -186,7 +196,12 @@ export class ActionCache {
       result.stderr = sha256Hex(stderr);
       blobs.set(result.stderr, stderr);
     }
-    const manifest = new TextEncoder().encode(JSON.stringify({ files, env: inputs.env }));
+    const same = (set: DirectInputs) =>
+      set.files.length === files.length &&
+      set.files.every((f, i) => f === files[i]) &&
+      set.env.join("\0") === inputs.env.join("\0");
+    const sets = [{ files, env: inputs.env }, ...this.inputSets.filter((set) => !same(set))];
+    const manifest = new TextEncoder().encode(JSON.stringify({ sets: sets.slice(0, MAX_INPUT_SETS) }));
     const manifestDigest = sha256Hex(manifest);
     blobs.set(manifestDigest, manifest);
     // Records only after every blob they name is stored: no reader sees a record without its bytes.
@@ -298,4 +313,17 @@ export class ActionCache {
     for (const r of rs) text = text.split(r.token).join(r.restoreAs);
     return new TextEncoder().encode(text);
   }
+}
+
+/** A direct-mode manifest: `{sets: [...]}`, newest first, or one set as earlier versions wrote it. */
+function parseManifest(bytes: Uint8Array): DirectInputs[] {
+  const value = JSON.parse(Buffer.from(bytes).toString("utf8")) as { sets?: unknown } & Partial<DirectInputs>;
+  const sets = Array.isArray(value.sets) ? (value.sets as unknown[]) : [value];
+  return sets.filter(
+    (set): set is DirectInputs =>
+      typeof set === "object" &&
+      set !== null &&
+      Array.isArray((set as DirectInputs).files) &&
+      Array.isArray((set as DirectInputs).env),
+  );
 }
