@@ -15,13 +15,23 @@
  *
  *   ./node_modules/.bin/bun bench/cache.ts [--galley dist/galley]
  *     [--sccache PATH] [--skip-sccache] [--keep] [--portable-only] [--cold-only [--repeat N]]
+ *     [--warm-only]
  *
  * --cold-only measures the cold overhead alone: plain and galley cold builds in turn, each galley
  * build against the mean of the plain builds on either side of it.
  *
  * sccache 0.19.0 is installed with `cargo install sccache --locked --version 0.19.0` when missing.
  */
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+} from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -36,6 +46,8 @@ const { values: opts } = parseArgs({
     "portable-only": { type: "boolean", default: false },
     /** Only cold builds, plain and galley in turn (--repeat galley builds, plain before and after each). */
     "cold-only": { type: "boolean", default: false },
+    /** Only galley cold and warm under both names, and sccache cold and warm: the warm ratio alone. */
+    "warm-only": { type: "boolean", default: false },
     repeat: { type: "string", default: "2" },
     keep: { type: "boolean", default: false },
   },
@@ -80,6 +92,7 @@ cpSync(join(REPO, "bench", "web-service"), project, { recursive: true });
 const elsewhere = join(work, "elsewhere", "checkout", "web-service");
 cpSync(join(REPO, "bench", "web-service"), elsewhere, { recursive: true });
 const shims = join(work, "shims");
+mkdirSync(join(work, "aside"));
 must(sh([opts.galley, "shims", "install", shims], REPO), "galley shims install");
 const portableOnly = opts["portable-only"];
 const coldOnly = opts["cold-only"];
@@ -103,11 +116,21 @@ interface BuildOpts {
   extra?: string[];
 }
 
+/**
+ * The last build's target dir is moved aside, not deleted, until the run ends: ext4 makes creating
+ * files slow for minutes after thousands were deleted (it avoids reusing their inodes), which a
+ * CI runner's fresh checkout does not pay, and which weighs most on the shortest builds.
+ */
+let asideCount = 0;
+function moveAside(dir: string): void {
+  if (existsSync(dir)) renameSync(dir, join(work, "aside", String(asideCount++)));
+}
+
 /** A release build from a fresh target directory, timed (wall and CPU); the binary must run. */
 function build(name: string, env: Env, o: BuildOpts = {}): Run {
   const at = o.at ?? project;
   const target = o.targetDir ?? join(at, "target");
-  rmSync(target, { recursive: true, force: true });
+  moveAside(target);
   const cargo = [
     "cargo",
     "build",
@@ -193,6 +216,7 @@ function slowestUnits(target: string): string {
 let timings = "";
 try {
   if (coldOnly) coldInTurn();
+  else if (opts["warm-only"]) warmRows();
   else allRows();
 } finally {
   printReport();
@@ -209,6 +233,32 @@ function coldInTurn(): void {
     });
     build(`plain cargo, cold #${i + 1}`, {});
   }
+}
+
+function sccacheRows(): void {
+  if (sccache) {
+    const sccacheEnv = {
+      RUSTC_WRAPPER: sccache,
+      SCCACHE_DIR: join(work, "sccache-cache"),
+      SCCACHE_CACHE_SIZE: "10G",
+    };
+    sh([sccache, "--stop-server"], REPO, sccacheEnv);
+    must(sh([sccache, "--start-server"], REPO, sccacheEnv), "sccache --start-server");
+    const sCold = build("sccache 0.19.0, cold", sccacheEnv);
+    Object.assign(sCold, sccacheStats(sccacheEnv));
+    must(sh([sccache, "--zero-stats"], REPO, sccacheEnv), "sccache --zero-stats");
+    const sWarm = build("sccache 0.19.0, warm", sccacheEnv);
+    Object.assign(sWarm, sccacheStats(sccacheEnv));
+    sh([sccache, "--stop-server"], REPO, sccacheEnv);
+  }
+}
+
+function warmRows(): void {
+  const galleyEnv = { RUSTC_WRAPPER: opts.galley, GALLEY_DIR: join(work, "galley-cache") };
+  galleyBuild("galley, cold (RUSTC_WRAPPER=galley)", galleyEnv);
+  galleyBuild("galley, warm, `galley` name", galleyEnv, {}, true);
+  galleyBuild("galley, warm, `sccache` name", { ...galleyEnv, RUSTC_WRAPPER: join(shims, "sccache") });
+  sccacheRows();
 }
 
 function allRows(): void {
@@ -235,21 +285,7 @@ function allRows(): void {
     timings = slowestUnits(join(project, "target"));
   }
 
-  if (sccache) {
-    const sccacheEnv = {
-      RUSTC_WRAPPER: sccache,
-      SCCACHE_DIR: join(work, "sccache-cache"),
-      SCCACHE_CACHE_SIZE: "10G",
-    };
-    sh([sccache, "--stop-server"], REPO, sccacheEnv);
-    must(sh([sccache, "--start-server"], REPO, sccacheEnv), "sccache --start-server");
-    const sCold = build("sccache 0.19.0, cold", sccacheEnv);
-    Object.assign(sCold, sccacheStats(sccacheEnv));
-    must(sh([sccache, "--zero-stats"], REPO, sccacheEnv), "sccache --zero-stats");
-    const sWarm = build("sccache 0.19.0, warm", sccacheEnv);
-    Object.assign(sWarm, sccacheStats(sccacheEnv));
-    sh([sccache, "--stop-server"], REPO, sccacheEnv);
-  }
+  sccacheRows();
 
   if (!portableOnly) build("plain cargo, cold (after)", {});
 }
@@ -274,7 +310,7 @@ function printReport(): void {
     ),
     "",
     ...runs.filter((r) => r.note).map((r) => `${r.name}: ${r.note}`),
-    `baseline (${baseRuns[0]!.name}${baseRuns.length > 1 ? " and after" : ""}): mean of ${baseRuns.map((r) => r.seconds.toFixed(1)).join(" s and ")} s (CPU ${baseRuns.map((r) => r.cpu.toFixed(1)).join(" s and ")} s)`,
+    `baseline (${baseRuns.map((r) => r.name).join("; ")}): mean of ${baseRuns.map((r) => r.seconds.toFixed(1)).join(" s and ")} s (CPU ${baseRuns.map((r) => r.cpu.toFixed(1)).join(" s and ")} s)`,
     ...(timings ? [`slowest units of galley's warm build (cargo --timings): ${timings}`] : []),
     ...neighbourRatios(),
   ];
