@@ -22,6 +22,7 @@ const LAYOUT = "v1";
 /** Temporary files older than this belong to a writer that died (kill -9) and are removed by gc. */
 const STALE_TMP_MS = 60 * 60 * 1000;
 const TOUCH_EVERY_MS = 60 * 60 * 1000;
+const STALE_MEMO_MS = 7 * 24 * 60 * 60 * 1000;
 
 export class DiskStore implements Store {
   readonly name = "disk";
@@ -113,12 +114,11 @@ export class DiskStore implements Store {
    */
   gc(limit: number): { removed: number; freedBytes: number } {
     const now = Date.now();
-    for (const name of safeList(this.tmp)) {
-      const p = join(this.tmp, name);
-      try {
-        if (now - statSync(p).mtimeMs > STALE_TMP_MS) rmSync(p, { force: true });
-      } catch {}
-    }
+    removeOlderThan(this.tmp, STALE_TMP_MS, now);
+    // Digest memos (one per big file and per unit) are rewritten when their file changes, not when
+    // read: one untouched for a week is dropped, and at worst hashed and written again.
+    const digests = join(this.base, "digests");
+    for (const dir of safeList(digests)) removeOlderThan(join(digests, dir), STALE_MEMO_MS, now);
     const entries = this.entries();
     let total = entries.reduce((sum, e) => sum + e.size, 0);
     if (total <= limit) return { removed: 0, freedBytes: 0 };
@@ -256,5 +256,16 @@ function safeList(dir: string): string[] {
     return readdirSync(dir);
   } catch {
     return [];
+  }
+}
+
+/** Removes the files of `dir` last modified more than `ageMs` ago. */
+function removeOlderThan(dir: string, ageMs: number, now: number): void {
+  for (const name of safeList(dir)) {
+    const p = join(dir, name);
+    try {
+      const st = statSync(p);
+      if (st.isFile() && now - st.mtimeMs > ageMs) rmSync(p, { force: true });
+    } catch {}
   }
 }

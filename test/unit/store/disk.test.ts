@@ -1,5 +1,5 @@
 import { afterAll, expect, test } from "bun:test";
-import { readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sha256Hex } from "../../../src/cache/engine/digest.ts";
 import { DiskStore } from "../../../src/cache/store/disk.ts";
@@ -48,4 +48,19 @@ test("gc evicts least recently used entries down to 90% of the limit, and stale 
   expect(await store.hasBlob(sha256Hex(blobs[0]!))).toBe(true);
   expect(await store.hasBlob(sha256Hex(blobs[1]!))).toBe(false);
   expect(readdirSync(join(store.dir, "v1", "tmp"))).toEqual([]);
+});
+
+test("gc drops digest memos untouched for a week, and keeps the others", () => {
+  const store = fresh();
+  const units = join(store.dir, "v1", "digests", "units");
+  const shard = join(store.dir, "v1", "digests", "ab");
+  mkdirSync(units, { recursive: true });
+  mkdirSync(shard, { recursive: true });
+  for (const f of [join(units, "old"), join(units, "recent"), join(shard, "old")]) writeFileSync(f, "{}");
+  const longAgo = new Date(Date.now() - 8 * 24 * 60 * 60 * 1000);
+  utimesSync(join(units, "old"), longAgo, longAgo);
+  utimesSync(join(shard, "old"), longAgo, longAgo);
+  store.gc(1 << 30);
+  expect(readdirSync(units)).toEqual(["recent"]);
+  expect(readdirSync(shard)).toEqual([]);
 });
