@@ -16,7 +16,7 @@ const RACY_FINE_MS = 100;
 export const MEMO_MIN_BYTES = 1 << 20;
 
 /**
- * Whether a file's stamp may still change without its stamp changing. `ownWrite`: galley wrote the
+ * Whether the file may still change without its stamp changing. `ownWrite`: galley wrote the
  * file itself just now from bytes it knows; only a coarse clock can hide a later change then.
  */
 function isRacy(st: { mtimeMs: number; ctimeMs: number }, ownWrite = false): boolean {
