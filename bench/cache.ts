@@ -15,7 +15,7 @@
  *
  *   ./node_modules/.bin/bun bench/cache.ts [--galley dist/galley]
  *     [--sccache PATH] [--skip-sccache] [--keep] [--portable-only] [--cold-only [--repeat N]]
- *     [--warm-only]
+ *     [--warm-only [--warm-runs N]]
  *
  * --cold-only measures the cold overhead alone: plain and galley cold builds in turn, each galley
  * build against the mean of the plain builds on either side of it.
@@ -48,6 +48,8 @@ const { values: opts } = parseArgs({
     "cold-only": { type: "boolean", default: false },
     /** Only galley cold and warm under both names, and sccache cold and warm: the warm ratio alone. */
     "warm-only": { type: "boolean", default: false },
+    /** With --warm-only: each warm build this many times, compared by medians. */
+    "warm-runs": { type: "string", default: "1" },
     repeat: { type: "string", default: "2" },
     keep: { type: "boolean", default: false },
   },
@@ -246,9 +248,11 @@ function sccacheRows(): void {
     must(sh([sccache, "--start-server"], REPO, sccacheEnv), "sccache --start-server");
     const sCold = build("sccache 0.19.0, cold", sccacheEnv);
     Object.assign(sCold, sccacheStats(sccacheEnv));
-    must(sh([sccache, "--zero-stats"], REPO, sccacheEnv), "sccache --zero-stats");
-    const sWarm = build("sccache 0.19.0, warm", sccacheEnv);
-    Object.assign(sWarm, sccacheStats(sccacheEnv));
+    for (const n of warmRunNames()) {
+      must(sh([sccache, "--zero-stats"], REPO, sccacheEnv), "sccache --zero-stats");
+      const sWarm = build(`sccache 0.19.0, warm${n}`, sccacheEnv);
+      Object.assign(sWarm, sccacheStats(sccacheEnv));
+    }
     sh([sccache, "--stop-server"], REPO, sccacheEnv);
   }
 }
@@ -256,9 +260,41 @@ function sccacheRows(): void {
 function warmRows(): void {
   const galleyEnv = { RUSTC_WRAPPER: opts.galley, GALLEY_DIR: join(work, "galley-cache") };
   galleyBuild("galley, cold (RUSTC_WRAPPER=galley)", galleyEnv);
-  galleyBuild("galley, warm, `galley` name", galleyEnv, {}, true);
-  galleyBuild("galley, warm, `sccache` name", { ...galleyEnv, RUSTC_WRAPPER: join(shims, "sccache") });
+  for (const n of warmRunNames()) {
+    galleyBuild(`galley, warm, \`galley\` name${n}`, galleyEnv, {}, n === "");
+    galleyBuild(`galley, warm, \`sccache\` name${n}`, {
+      ...galleyEnv,
+      RUSTC_WRAPPER: join(shims, "sccache"),
+    });
+  }
   sccacheRows();
+}
+
+/** Name suffixes of the repeated warm builds: "", " #2", " #3"... */
+function warmRunNames(): string[] {
+  const n = opts["warm-only"] ? Number(opts["warm-runs"]) : 1;
+  return Array.from({ length: n }, (_, i) => (i === 0 ? "" : ` #${i + 1}`));
+}
+
+/** With repeated warm builds: the median of each kind, and galley's against sccache's. */
+function warmMedians(): string[] {
+  if (warmRunNames().length < 2) return [];
+  const med = (prefix: string) => {
+    const xs = runs
+      .filter((r) => r.name.startsWith(prefix))
+      .map((r) => r.seconds)
+      .sort((a, b) => a - b);
+    return xs[Math.floor(xs.length / 2)];
+  };
+  const sc = med("sccache 0.19.0, warm");
+  return ["`galley` name", "`sccache` name"]
+    .map((name) => {
+      const g = med(`galley, warm, ${name}`);
+      return g === undefined || sc === undefined
+        ? ""
+        : `median galley warm, ${name}: ${g.toFixed(1)} s against sccache's ${sc.toFixed(1)} s: ${(g / sc).toFixed(3)}x`;
+    })
+    .filter(Boolean);
 }
 
 function allRows(): void {
@@ -297,7 +333,7 @@ function printReport(): void {
   if (baseRuns.length === 0) return;
   const base = baseRuns.reduce((a, r) => a + r.seconds, 0) / baseRuns.length;
   const baseCpu = baseRuns.reduce((a, r) => a + r.cpu, 0) / baseRuns.length;
-  const sWarm = runs.find((r) => r.name.startsWith("sccache") && r.name.endsWith("warm"));
+  const sWarm = runs.find((r) => r.name.startsWith("sccache") && r.name.includes(", warm"));
   const lines = [
     `machine: ${navigator.hardwareConcurrency} cores; rustc ${sh(["rustc", "--version"], REPO).out.trim()}`,
     `packages in Cargo.lock: ${(readFileSync(join(REPO, "bench/web-service/Cargo.lock"), "utf8").match(/^\[\[package\]\]/gm) ?? []).length}`,
@@ -313,6 +349,7 @@ function printReport(): void {
     `baseline (${baseRuns.map((r) => r.name).join("; ")}): mean of ${baseRuns.map((r) => r.seconds.toFixed(1)).join(" s and ")} s (CPU ${baseRuns.map((r) => r.cpu.toFixed(1)).join(" s and ")} s)`,
     ...(timings ? [`slowest units of galley's warm build (cargo --timings): ${timings}`] : []),
     ...neighbourRatios(),
+    ...warmMedians(),
   ];
   console.log(lines.join("\n"));
 }
