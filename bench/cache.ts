@@ -215,6 +215,8 @@ function slowestUnits(target: string): string {
     .join(", ");
 }
 
+/** galley under its own name, on the cache the cold build fills and the warm builds read. */
+const galleyEnv = { RUSTC_WRAPPER: opts.galley, GALLEY_DIR: join(work, "galley-cache") };
 let timings = "";
 try {
   if (coldOnly) coldInTurn();
@@ -258,7 +260,6 @@ function sccacheRows(): void {
 }
 
 function warmRows(): void {
-  const galleyEnv = { RUSTC_WRAPPER: opts.galley, GALLEY_DIR: join(work, "galley-cache") };
   galleyBuild("galley, cold (RUSTC_WRAPPER=galley)", galleyEnv);
   for (const n of warmRunNames()) {
     galleyBuild(`galley, warm, \`galley\` name${n}`, galleyEnv, {}, n === "");
@@ -300,7 +301,6 @@ function warmMedians(): string[] {
 function allRows(): void {
   if (!portableOnly) build("plain cargo, cold (before)", {});
 
-  const galleyEnv = { RUSTC_WRAPPER: opts.galley, GALLEY_DIR: join(work, "galley-cache") };
   if (!portableOnly) {
     galleyBuild("galley, cold (RUSTC_WRAPPER=galley)", galleyEnv);
     galleyBuild("galley, warm, `galley` name", galleyEnv, {}, true);

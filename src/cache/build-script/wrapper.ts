@@ -47,8 +47,8 @@ export async function runBuildScript(script: string, args: string[]): Promise<nu
 
   const outDir = env.OUT_DIR ? resolve(env.OUT_DIR) : undefined;
   const manifestDir = env.CARGO_MANIFEST_DIR ? resolve(env.CARGO_MANIFEST_DIR) : undefined;
-  const label = `${BUILD_SCRIPT_LABEL}${(env.CARGO_PKG_NAME ?? "?").replace(/-/g, "_")}`;
   const pkg = env.CARGO_PKG_NAME ?? "?";
+  const label = `${BUILD_SCRIPT_LABEL}${pkg.replace(/-/g, "_")}`;
   describeUnit({
     kind: "build-script",
     name: `${pkg} (build script run)`,

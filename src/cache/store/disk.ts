@@ -94,8 +94,9 @@ export class DiskStore implements Store {
    */
   localBlobPath(digest: string): string | undefined {
     const path = this.path("cas", digest);
-    if (!exists(path)) return undefined;
-    touch(path);
+    const st = statSync(path, { throwIfNoEntry: false });
+    if (!st) return undefined;
+    touch(path, st.mtimeMs);
     return path;
   }
 
@@ -239,11 +240,12 @@ function exists(p: string): boolean {
 /**
  * Marks an entry as recently used for LRU eviction, at most once per TOUCH_EVERY_MS: eviction
  * needs no finer order, and an entry left alone keeps its ctime, so the digest memo of a big blob
- * (keyed by size, mtime, inode and ctime) stays valid and a hit need not hash it again.
+ * (keyed by size, mtime, inode and ctime) stays valid and a hit need not hash it again. `mtimeMs`:
+ * the caller's stat, when it has one.
  */
-function touch(p: string): void {
+function touch(p: string, mtimeMs?: number): void {
   try {
-    if (Date.now() - statSync(p).mtimeMs < TOUCH_EVERY_MS) return;
+    if (Date.now() - (mtimeMs ?? statSync(p).mtimeMs) < TOUCH_EVERY_MS) return;
     const now = new Date();
     utimesSync(p, now, now);
   } catch {
