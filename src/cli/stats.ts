@@ -101,6 +101,12 @@ function statRows(
     ["Cache location", config.dir],
     ["Store", store],
     ["Hits", String(s.hits)],
+    ...(s.prefilled > 0
+      ? ([["  prefilled (before cargo looked, no wrapper started)", String(s.prefilled)]] as [
+          string,
+          string,
+        ][])
+      : []),
     ...(remote
       ? ([
           ["  local", String(s.localHits)],

@@ -35,6 +35,12 @@ function blobFiles(cacheDir: string): string[] {
   );
 }
 
+/** Prefill's records: they carry small outputs inline, so they are damaged too. */
+function prefillRecords(cacheDir: string): string[] {
+  const root = join(cacheDir, "v1", "prefill", "units");
+  return readdirSync(root).flatMap((key) => readdirSync(join(root, key)).map((f) => join(root, key, f)));
+}
+
 function canMount(): boolean {
   const dir = tempDir("galley-mount-");
   const r = run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", dir], { cwd: dir });
@@ -45,10 +51,12 @@ function canMount(): boolean {
 const mountable = canMount();
 
 describe("compiler cache faults", () => {
-  test("flipped bytes in every blob: the build passes, nothing damaged is restored, damage is counted", () => {
+  test("flipped bytes in every blob and record: the build passes, nothing damaged is restored, damage is counted", () => {
     const p = project();
     cachedBuild(p);
-    for (const f of blobFiles(p.cacheDir)) {
+    const records = prefillRecords(p.cacheDir);
+    expect(records.length).toBeGreaterThan(0);
+    for (const f of [...blobFiles(p.cacheDir), ...records]) {
       const bytes = readFileSync(f);
       bytes[Math.floor(bytes.length / 2)] = bytes[Math.floor(bytes.length / 2)]! ^ 0x5a;
       writeFileSync(f, bytes);

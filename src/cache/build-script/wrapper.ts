@@ -6,7 +6,7 @@
  * starts. Everything else runs, and is counted with the reason; when in doubt, it runs.
  */
 import { lstatSync, readdirSync, readFileSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { ActionCache, type ActionSpec, type OutputFile } from "../engine/action-cache.ts";
 import { maybeStartGc } from "../engine/auto-gc.ts";
 import { cacheStore, noteStoreReport } from "../engine/cache-store.ts";
@@ -18,6 +18,9 @@ import { isWithin, profileDirOf } from "../engine/path-tokens.ts";
 import { runPlain } from "../engine/run-compiler.ts";
 import { recordStat, type StatEvent } from "../engine/stats.ts";
 import { resolveOnPath } from "../engine/tool-identity.ts";
+import { notePending, sweepPending } from "../prefill/capture.ts";
+import { cargoCallOf } from "../prefill/cargo-call.ts";
+import { DiskStore } from "../store/disk.ts";
 import { newReport } from "../store/report.ts";
 import { envForScript, wrapperIsGalley } from "./cc-name.ts";
 import { parseDirectives } from "./directives.ts";
@@ -66,8 +69,10 @@ export async function runBuildScript(script: string, args: string[]): Promise<nu
   const report = newReport();
   const cache = new ActionCache(await cacheStore(dir, env, report), dir, digests, manifestDir, env, event);
   let spec: ActionSpec;
+  let registry = false;
   try {
     const source = packageSourceOf(manifestDir, env, digests);
+    registry = source.kind === "registry";
     if (source.kind === "refused") return await passthrough(source.reason);
     const profile = profileDirOf(outDir);
     const base = runBasePartsOf({
@@ -90,6 +95,7 @@ export async function runBuildScript(script: string, args: string[]): Promise<nu
     };
     if ((await cache.lookup(spec)) === "hit") {
       event.outcome = "hit";
+      await noteRunForPrefill(dir, outDir, env, event, registry, digests);
       event.wrapperMs = performance.now() - started;
       noteStoreReport(event, report);
       recordStat(dir, event);
@@ -114,9 +120,43 @@ export async function runBuildScript(script: string, args: string[]): Promise<nu
   } catch (err) {
     storeFailed(dir, err, event);
   }
+  await noteRunForPrefill(dir, outDir, env, event, registry && event.reason === "stored", digests);
   noteStoreReport(event, report);
   recordStat(dir, event);
   return 0;
+}
+
+/**
+ * Notes a registry package's run for prefill (its whole `build/<unit>/` dir: OUT_DIR and what cargo
+ * kept of the run), then records the units of this build noted earlier that cargo has finished.
+ */
+async function noteRunForPrefill(
+  dir: string,
+  outDir: string,
+  env: Env,
+  event: StatEvent,
+  noted: boolean,
+  digests: FileDigests,
+): Promise<void> {
+  try {
+    const unitDir = dirname(outDir);
+    const call =
+      noted && env.RUSTC && basename(dirname(unitDir)) === "build" ? cargoCallOf(env.RUSTC) : undefined;
+    if (call) {
+      const unit = basename(unitDir);
+      notePending(dir, {
+        key: call.key,
+        unit,
+        label: event.crate ?? "?",
+        compileMs: event.compileMs ?? 0,
+        profileDir: dirname(dirname(unitDir)),
+        dir: `build/${unit}`,
+      });
+    }
+    await sweepPending(dir, digests, new DiskStore(dir));
+  } catch {
+    // prefill is an optimisation only
+  }
 }
 
 /** Stores the run; returns why it may not be restored instead, if so. */

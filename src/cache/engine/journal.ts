@@ -84,19 +84,28 @@ export function describeUnit(info: UnitInfo): void {
 
 /** Appends the event of this process's unit to its build's journal (called by recordStat). */
 export function journalEvent(dir: string, event: StatEvent): void {
+  journalEvents(dir, [{ event, info: unit ?? { kind: "rustc", name: event.crate ?? "?" } }]);
+}
+
+/** Several units' events at once (prefill restores many units in one process). */
+export function journalEvents(dir: string, items: { event: StatEvent; info: UnitInfo }[]): void {
   try {
-    const entry: JournalEntry = {
-      ...(unit ?? { kind: "rustc", name: event.crate ?? "?" }),
-      start: Math.round(performance.timeOrigin),
-      end: Math.round(performance.timeOrigin + performance.now()),
-      outcome: event.outcome,
-    };
-    if (event.reason) entry.reason = event.reason;
-    if (event.why) entry.why = event.why;
-    for (const k of ["compileMs", "restoreMs", "bytesRead", "bytesWritten"] as const)
-      if (event[k] !== undefined) entry[k] = Math.round(event[k]);
-    if (event.outcome === "hit") entry.tier = event.tier ?? "local";
-    append(dir, `${JSON.stringify(entry)}\n`);
+    const end = Math.round(performance.timeOrigin + performance.now());
+    const lines = items.map(({ event, info }) => {
+      const entry: JournalEntry = {
+        ...info,
+        start: Math.round(performance.timeOrigin),
+        end,
+        outcome: event.outcome,
+      };
+      if (event.reason) entry.reason = event.reason;
+      if (event.why) entry.why = event.why;
+      for (const k of ["compileMs", "restoreMs", "bytesRead", "bytesWritten"] as const)
+        if (event[k] !== undefined) entry[k] = Math.round(event[k]);
+      if (event.outcome === "hit") entry.tier = event.tier ?? "local";
+      return `${JSON.stringify(entry)}\n`;
+    });
+    if (lines.length > 0) append(dir, lines.join(""));
   } catch {
     // the journal never fails a build
   }

@@ -9,6 +9,8 @@ export interface StatEvent {
   crate?: string;
   /** hits: compile time recorded when the entry was stored; misses: measured compile time. */
   compileMs?: number;
+  /** hits: restored by prefill, before cargo looked at the unit (no wrapper ran for it). */
+  prefilled?: boolean;
   /** hits: time to restore. */
   restoreMs?: number;
   bytesRead?: number;

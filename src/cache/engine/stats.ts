@@ -4,13 +4,15 @@
  */
 import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { journalEvent } from "./journal.ts";
+import { journalEvent, journalEvents, type UnitInfo } from "./journal.ts";
 import type { StatEvent } from "./stat-event.ts";
 
 export type { Outcome, StatEvent } from "./stat-event.ts";
 
 export interface StatsSummary {
   hits: number;
+  /** Of the hits: units put into the target dir before cargo looked (prefill), no wrapper started. */
+  prefilled: number;
   /** Lookups that missed and compiled (and were stored, or said why not). */
   misses: number;
   /** Lookups that missed and whose compile failed (build-script probes fail on purpose): not stored. */
@@ -64,6 +66,18 @@ export function recordStat(dir: string, event: StatEvent): void {
   journalEvent(dir, event);
 }
 
+/** Several units' events from one process, in one write each to the stats log and the journal. */
+export function recordStats(dir: string, items: { event: StatEvent; info: UnitInfo }[]): void {
+  if (items.length === 0) return;
+  try {
+    mkdirSync(join(dir, "v1"), { recursive: true });
+    appendFileSync(statsFile(dir), items.map(({ event }) => `${JSON.stringify(event)}\n`).join(""));
+  } catch {
+    // statistics never fail a build
+  }
+  journalEvents(dir, items);
+}
+
 /** Every recorded event, oldest first (a torn line from a writer that died is skipped). */
 export function readEvents(dir: string): StatEvent[] {
   let text = "";
@@ -85,6 +99,7 @@ export function readEvents(dir: string): StatEvent[] {
 export function readStats(dir: string): StatsSummary {
   const s: StatsSummary = {
     hits: 0,
+    prefilled: 0,
     misses: 0,
     compileFailures: 0,
     failedProbes: {},
@@ -123,6 +138,7 @@ export function readStats(dir: string): StatsSummary {
     s.remoteErrors += e.remoteErrors ?? 0;
     if (e.outcome === "hit") {
       s.hits++;
+      if (e.prefilled) s.prefilled++;
       if (e.tier === "remote") s.remoteHits++;
       else s.localHits++;
       s.compileMsSaved += Math.max(0, (e.compileMs ?? 0) - (e.restoreMs ?? 0));

@@ -3,7 +3,7 @@
  * rustc), compile and store on a miss. Any internal failure runs rustc as if galley were not there.
  */
 import { readFileSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { isCompiled } from "../../util/compiled.ts";
 import { debug, isDebug } from "../../util/term.ts";
 import { installLauncher, isBuildScriptCompile } from "../build-script/launcher.ts";
@@ -17,6 +17,10 @@ import { describeUnit } from "../engine/journal.ts";
 import { noticeOnce } from "../engine/notice.ts";
 import { runPlain } from "../engine/run-compiler.ts";
 import { recordStat, type StatEvent } from "../engine/stats.ts";
+import { prefillAtProbe } from "../prefill/at-probe.ts";
+import { isRegistryPackage, notePending, sweepPending } from "../prefill/capture.ts";
+import { cargoCallOf } from "../prefill/cargo-call.ts";
+import { DiskStore } from "../store/disk.ts";
 import { newReport } from "../store/report.ts";
 import { expectedOutputs, parseRustcArgs, type RustcInvocation } from "./args.ts";
 import { parseDepInfo } from "./dep-info.ts";
@@ -33,8 +37,11 @@ export async function runRustcWrapper(rustc: string, args: string[]): Promise<nu
   const inv = parseRustcArgs(args);
   // Probes (-vV, --print) are frequent and uninteresting: not counted. cargo does not show their
   // stderr, so nothing is said from them either.
-  if (inv.uncacheable === "version probe" || inv.uncacheable === "--print probe")
+  if (inv.uncacheable === "version probe" || inv.uncacheable === "--print probe") {
+    // The first probe of a build comes before cargo reads any fingerprint: the moment to prefill.
+    if (inv.uncacheable === "version probe") prefillAtProbe(rustc, env);
     return await runPlain([rustc, ...args]);
+  }
   let dir: string;
   try {
     dir = cacheConfig(env).dir;
@@ -70,6 +77,7 @@ export async function runRustcWrapper(rustc: string, args: string[]): Promise<nu
     if (outcome === "hit") {
       event.outcome = "hit";
       launchThroughGalley(inv, cwd, env);
+      await noteForPrefill(dir, inv, rustc, cwd, env, event, digests);
       event.wrapperMs = performance.now() - started;
       noteStoreReport(event, report);
       recordStat(dir, event);
@@ -95,6 +103,7 @@ export async function runRustcWrapper(rustc: string, args: string[]): Promise<nu
     );
   noteStoreReport(event, report);
   launchThroughGalley(inv, cwd, env);
+  await noteForPrefill(dir, inv, rustc, cwd, env, event, event.reason === "stored" ? digests : undefined);
   // A miss's own cost is its wrapper time less the compile.
   event.wrapperMs = performance.now() - started;
   recordStat(dir, event);
@@ -106,6 +115,44 @@ function launchThroughGalley(inv: RustcInvocation, cwd: string, env: Env): void 
   if (!isBuildScriptCompile(inv) || env.GALLEY_BUILD_SCRIPTS === "0" || !isCompiled()) return;
   const name = expectedOutputs(inv).find((n) => !n.endsWith(".d"));
   if (name) installLauncher(resolve(cwd, inv.outDir!), name, process.execPath);
+}
+
+/**
+ * Notes this unit for prefill when it is a registry package's and galley holds its outputs, then
+ * records the units of this build noted earlier whose fingerprints cargo has written since.
+ */
+async function noteForPrefill(
+  dir: string,
+  inv: RustcInvocation,
+  rustc: string,
+  cwd: string,
+  env: Env,
+  event: StatEvent,
+  digests: FileDigests | undefined,
+): Promise<void> {
+  const sweeper = digests ?? new FileDigests(dir);
+  try {
+    const outDir = resolve(cwd, inv.outDir!);
+    const unit = `${env.CARGO_PKG_NAME ?? ""}${inv.extraFilename}`;
+    const call =
+      digests && env.CARGO_PKG_NAME && inv.extraFilename && isRegistryPackage(env.CARGO_MANIFEST_DIR)
+        ? cargoCallOf(rustc)
+        : undefined;
+    if (call) {
+      const base = { key: call.key, unit, label: inv.crateName ?? "?", compileMs: event.compileMs ?? 0 };
+      if (basename(outDir) === "deps")
+        notePending(dir, {
+          ...base,
+          profileDir: dirname(outDir),
+          files: expectedOutputs(inv).map((n) => `deps/${n}`),
+        });
+      else if (isBuildScriptCompile(inv) && basename(outDir) === unit)
+        notePending(dir, { ...base, profileDir: dirname(dirname(outDir)), dir: `build/${unit}` });
+    }
+    await sweepPending(dir, sweeper, new DiskStore(dir));
+  } catch {
+    // prefill is an optimisation only
+  }
 }
 
 const OUT_DIR_TOKEN = "@@GALLEY_OUT_DIR@@";

@@ -120,6 +120,19 @@ export class DiskStore implements Store {
     // read: one untouched for a week is dropped, and at worst hashed and written again.
     const digests = join(this.base, "digests");
     for (const dir of safeList(digests)) removeOlderThan(join(digests, dir), STALE_MEMO_MS, now);
+    // Prefill records: a command's set unused for a week (each prefill touches its dir), and the
+    // notes of builds that ended before cargo finished the units noted.
+    const prefill = join(this.base, "prefill");
+    for (const [area, age] of [
+      ["units", STALE_MEMO_MS],
+      ["pending", STALE_TMP_MS],
+    ] as const)
+      for (const name of safeList(join(prefill, area))) {
+        const dir = join(prefill, area, name);
+        try {
+          if (now - statSync(dir).mtimeMs > age) rmSync(dir, { recursive: true, force: true });
+        } catch {}
+      }
     const entries = this.entries();
     let total = entries.reduce((sum, e) => sum + e.size, 0);
     if (total <= limit) return { removed: 0, freedBytes: 0 };

@@ -1,0 +1,41 @@
+/**
+ * The cargo command a wrapper process runs under, as a key: prefill records are kept per command
+ * (working directory, arguments, the variables that say where and how cargo builds, and the rustc
+ * binary), so that a later run of the same command finds the units an earlier one built, in the
+ * same places. Nothing of cargo's own logic (target dir, profile, config) is re-derived here.
+ */
+import { readFileSync, readlinkSync, statSync } from "node:fs";
+import { currentBuild } from "../engine/build-id.ts";
+import { sha256Hex } from "../engine/digest.ts";
+
+/** Variables that change where cargo puts units or what they are. Diagnostics settings are left out. */
+const KEYED_VAR =
+  /^(CARGO_(?!TERM_|LOG)\w+|RUSTC\w*|RUSTFLAGS|RUSTDOCFLAGS|RUSTUP_TOOLCHAIN|HOME|CC\w*|CXX\w*|AR\w*|CFLAGS\w*|CXXFLAGS\w*|LDFLAGS|TARGET_\w+|HOST_\w+|PKG_CONFIG\w*|SCCACHE_(?!LOG|ERROR)\w+|GALLEY_(?!DEBUG|LOG|PREFILL)\w+)$/;
+
+export interface CargoCall {
+  /** Digest of everything below: the record set's name. */
+  key: string;
+  cargoPid: number;
+}
+
+export function cargoCallOf(rustc: string): CargoCall | undefined {
+  const cargo = currentBuild().cargo;
+  if (!cargo) return undefined;
+  try {
+    const argv = readFileSync(`/proc/${cargo.pid}/cmdline`, "utf8");
+    const cwd = readlinkSync(`/proc/${cargo.pid}/cwd`);
+    const vars = readFileSync(`/proc/${cargo.pid}/environ`, "utf8")
+      .split("\0")
+      .filter((kv) => KEYED_VAR.test(kv.slice(0, kv.indexOf("="))))
+      .sort();
+    const st = statSync(rustc);
+    const tool = `${rustc}\0${st.size}\0${st.mtimeMs}`;
+    return {
+      key: sha256Hex(["prefill-v1", cwd, argv, vars.join("\0"), tool].join("\n")),
+      cargoPid: cargo.pid,
+    };
+  } catch {
+    // Another user's cargo, or no /proc: no prefill.
+    return undefined;
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * Prefill: a build in a fresh target dir finds the registry packages' units an earlier run of the
+ * same cargo command built put back before cargo looks, so no wrapper starts for them; cargo still
+ * decides what is fresh, and anything it no longer wants, or that galley cannot restore whole, is
+ * built as usual.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { readEvents, type StatEvent } from "../../src/cache/engine/stats.ts";
+import { copyFixture, GALLEY, ok, removeDir, run, tempDir } from "../helpers.ts";
+
+let work: string;
+let dir: string;
+let cacheDir: string;
+beforeAll(() => {
+  work = tempDir("galley-prefill-");
+  dir = copyFixture("build-scripts", join(work, "ws"));
+  cacheDir = join(work, "cache");
+});
+afterAll(() => removeDir(work));
+
+/** The registry packages' units of the fixture by label (typenum's build script is compiled and run). */
+const REGISTRY = ["build_script:typenum", "cc", "find_msvc_tools", "shlex", "typenum"];
+/** With typenum's build-script compile (crate `build_script_main`). */
+const PREFILLED = ["build_script:typenum", "build_script_main", "cc", "find_msvc_tools", "shlex", "typenum"];
+
+interface Built {
+  events: StatEvent[];
+  prefilled: string[];
+  /** Units a wrapper process ran for. */
+  wrapped: string[];
+  binary: Buffer;
+  output: string;
+}
+
+function build(env: Record<string, string> = {}, opts: { clean?: boolean } = {}): Built {
+  if (opts.clean !== false) removeDir(join(dir, "target"));
+  rmSync(join(cacheDir, "v1", "stats.log"), { force: true });
+  ok(
+    run(["cargo", "build"], {
+      cwd: dir,
+      env: { RUSTC_WRAPPER: GALLEY, GALLEY_DIR: cacheDir, CARGO_INCREMENTAL: "0", ...env },
+    }),
+    "cargo build through galley",
+  );
+  const events = readEvents(cacheDir);
+  const app = join(dir, "target", "debug", "app");
+  const names = (pick: (e: StatEvent) => boolean) =>
+    [...new Set(events.filter(pick).map((e) => e.crate ?? "?"))].sort();
+  return {
+    events,
+    prefilled: names((e) => e.prefilled === true),
+    wrapped: names((e) => e.prefilled !== true),
+    binary: readFileSync(app),
+    output: ok(run([app], { cwd: dir }), "app").stdout,
+  };
+}
+
+/** The records kept for the fixture's one cargo command: the units' names under `.fingerprint/`. */
+function recordedUnits(): string[] {
+  const units = join(cacheDir, "v1", "prefill", "units");
+  return readdirSync(units).flatMap((key) => readdirSync(join(units, key)));
+}
+
+describe("prefill", () => {
+  let cold: Built;
+  let warm: Built;
+  beforeAll(() => {
+    cold = build();
+    warm = build();
+  });
+
+  test("records the registry packages' units only", () => {
+    expect(cold.prefilled).toEqual([]);
+    const units = recordedUnits().map((f) => f.replace(/-[0-9a-f]{16}\.json$/, ""));
+    expect([...new Set(units)].sort()).toEqual(["cc", "find-msvc-tools", "shlex", "typenum"]);
+    // typenum: its lib, its build script's compile and its run.
+    expect(units.filter((u) => u === "typenum")).toHaveLength(3);
+  });
+
+  test("a build in a fresh target dir starts no wrapper for them, and its binary is the same", () => {
+    expect(warm.prefilled).toEqual(PREFILLED);
+    for (const label of REGISTRY) expect(warm.wrapped).not.toContain(label);
+    // The workspace's units still go through the wrapper, and hit.
+    expect(warm.wrapped).toContain("app");
+    expect(warm.events.filter((e) => e.outcome === "miss")).toEqual([]);
+    expect(warm.output).toBe(cold.output);
+    expect(warm.binary.equals(cold.binary)).toBe(true);
+  });
+
+  test("what is in the target dir already is left alone", () => {
+    const rlib = readdirSync(join(dir, "target", "debug", "deps")).find((f) =>
+      /^libtypenum-.*\.rlib$/.test(f),
+    )!;
+    const path = join(dir, "target", "debug", "deps", rlib);
+    const before = statSync(path);
+    // Without cargo's cached compiler info the probe runs again, and with it prefill.
+    rmSync(join(dir, "target", ".rustc_info.json"));
+    const again = build({}, { clean: false });
+    expect(again.prefilled).toEqual([]);
+    const after = statSync(path);
+    expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
+  });
+
+  test("GALLEY_PREFILL=0 turns it off", () => {
+    const off = build({ GALLEY_PREFILL: "0" });
+    expect(off.prefilled).toEqual([]);
+    expect(off.wrapped).toEqual(expect.arrayContaining(REGISTRY));
+    expect(off.binary.equals(cold.binary)).toBe(true);
+  });
+
+  test("a unit cargo builds differently now (another feature) is built, not taken from the record", () => {
+    const manifest = join(dir, "app", "Cargo.toml");
+    const original = readFileSync(manifest, "utf8");
+    writeFileSync(
+      manifest,
+      original.replace('typenum = "=1.17.0"', 'typenum = { version = "=1.17.0", features = ["i128"] }'),
+    );
+    try {
+      const changed = build();
+      // typenum's lib with the feature is a new unit for cargo: compiled through the wrapper. (The
+      // recorded one is put back too, and cargo leaves it unused, as it leaves a unit of other
+      // features after a plain build.)
+      expect(changed.wrapped).toContain("typenum");
+      expect(changed.events.find((e) => e.crate === "typenum" && !e.prefilled)?.outcome).toBe("miss");
+      expect(changed.output).toBe(cold.output);
+    } finally {
+      writeFileSync(manifest, original);
+    }
+  });
+
+  test("a damaged blob: the unit is left to cargo and the wrapper, and the build passes", () => {
+    const units = join(cacheDir, "v1", "prefill", "units");
+    const key = readdirSync(units)[0]!;
+    // A record is its digest, a newline, then the JSON.
+    const records = readdirSync(join(units, key)).map(
+      (f) =>
+        JSON.parse(readFileSync(join(units, key, f), "utf8").slice(65)) as {
+          files: { path: string; digest?: string }[];
+        },
+    );
+    // Every recorded typenum lib (the feature test above added one).
+    for (const record of records) {
+      const rlib = record.files.find((f) => /^deps\/libtypenum-.*\.rlib$/.test(f.path));
+      if (!rlib?.digest) continue;
+      const blob = join(cacheDir, "v1", "cas", rlib.digest.slice(0, 2), rlib.digest);
+      const bytes = readFileSync(blob);
+      bytes[bytes.length >> 1] = bytes[bytes.length >> 1]! ^ 0xff;
+      writeFileSync(blob, bytes);
+    }
+
+    const damaged = build();
+    expect(damaged.prefilled).not.toContain("typenum");
+    // The wrapper finds the damaged blob too: counted, removed, compiled again.
+    const typenum = damaged.events.find((e) => e.crate === "typenum" && !e.prefilled)!;
+    expect(typenum.outcome).toBe("miss");
+    expect(typenum.corrupt).toBe(1);
+    expect(damaged.output).toBe(cold.output);
+    expect(damaged.binary.equals(cold.binary)).toBe(true);
+
+    // Recorded again from that build: the next one is whole.
+    expect(build().prefilled).toEqual(PREFILLED);
+  });
+});
