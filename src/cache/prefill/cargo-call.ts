@@ -8,9 +8,12 @@ import { readFileSync, readlinkSync, statSync } from "node:fs";
 import { currentBuild } from "../engine/build-id.ts";
 import { sha256Hex } from "../engine/digest.ts";
 
-/** Variables that change where cargo puts units or what they are. Diagnostics settings are left out. */
+/**
+ * Variables that change where cargo puts units or what they are. Diagnostics settings are left out,
+ * and so is the wrapper's name: galley under `galley` and under `sccache` builds the same units.
+ */
 const KEYED_VAR =
-  /^(CARGO_(?!TERM_|LOG)\w+|RUSTC\w*|RUSTFLAGS|RUSTDOCFLAGS|RUSTUP_TOOLCHAIN|HOME|CC\w*|CXX\w*|AR\w*|CFLAGS\w*|CXXFLAGS\w*|LDFLAGS|TARGET_\w+|HOST_\w+|PKG_CONFIG\w*|SCCACHE_(?!LOG|ERROR)\w+|GALLEY_(?!DEBUG|LOG|PREFILL)\w+)$/;
+  /^(CARGO_(?!TERM_|LOG)\w+|RUSTC(?!_WRAPPER|_WORKSPACE_WRAPPER)\w*|RUSTFLAGS|RUSTDOCFLAGS|RUSTUP_TOOLCHAIN|HOME|CC\w*|CXX\w*|AR\w*|CFLAGS\w*|CXXFLAGS\w*|LDFLAGS|TARGET_\w+|HOST_\w+|PKG_CONFIG\w*|SCCACHE_(?!LOG|ERROR)\w+|GALLEY_(?!DEBUG|LOG|PREFILL)\w+)$/;
 
 export interface CargoCall {
   /** Digest of everything below: the record set's name. */
