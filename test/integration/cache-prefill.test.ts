@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readEvents, type StatEvent } from "../../src/cache/engine/stats.ts";
-import { copyFixture, GALLEY, ok, removeDir, run, tempDir } from "../helpers.ts";
+import { copyFixture, GALLEY, galley, ok, removeDir, run, tempDir } from "../helpers.ts";
 
 let work: string;
 let dir: string;
@@ -34,8 +34,9 @@ interface Built {
   output: string;
 }
 
-function build(env: Record<string, string> = {}, opts: { clean?: boolean } = {}): Built {
-  if (opts.clean !== false) removeDir(join(dir, "target"));
+function build(env: Record<string, string> = {}, opts: { clean?: boolean; target?: string } = {}): Built {
+  const target = opts.target ?? join(dir, "target");
+  if (opts.clean !== false) removeDir(target);
   rmSync(join(cacheDir, "v1", "stats.log"), { force: true });
   ok(
     run(["cargo", "build"], {
@@ -45,7 +46,7 @@ function build(env: Record<string, string> = {}, opts: { clean?: boolean } = {})
     "cargo build through galley",
   );
   const events = readEvents(cacheDir);
-  const app = join(dir, "target", "debug", "app");
+  const app = join(target, "debug", "app");
   const names = (pick: (e: StatEvent) => boolean) =>
     [...new Set(events.filter(pick).map((e) => e.crate ?? "?"))].sort();
   return {
@@ -101,6 +102,23 @@ describe("prefill", () => {
     expect(again.prefilled).toEqual([]);
     const after = statSync(path);
     expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
+  });
+
+  test("under the sccache name the same records serve: the wrapper's name is not part of the command", () => {
+    const shims = join(work, "shims");
+    ok(galley(["shims", "install", shims], { cwd: dir }), "shims install");
+    const renamed = build({ RUSTC_WRAPPER: join(shims, "sccache") });
+    expect(renamed.prefilled).toEqual(PREFILLED);
+    expect(renamed.binary.equals(cold.binary)).toBe(true);
+  });
+
+  test("another target dir is another command: its units go through the wrapper", () => {
+    const other = build(
+      { CARGO_TARGET_DIR: join(work, "other-target") },
+      { target: join(work, "other-target") },
+    );
+    expect(other.prefilled).toEqual([]);
+    expect(other.wrapped).toEqual(expect.arrayContaining(REGISTRY));
   });
 
   test("GALLEY_PREFILL=0 turns it off", () => {

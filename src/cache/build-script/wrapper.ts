@@ -141,7 +141,9 @@ async function noteRunForPrefill(
   try {
     const unitDir = dirname(outDir);
     const call =
-      noted && env.RUSTC && basename(dirname(unitDir)) === "build" ? cargoCallOf(env.RUSTC) : undefined;
+      noted && env.RUSTC && basename(dirname(unitDir)) === "build"
+        ? cargoCallOf(env.RUSTC, dir, env)
+        : undefined;
     if (call) {
       const unit = basename(unitDir);
       notePending(dir, {

@@ -16,7 +16,7 @@ export function prefillAtProbe(rustc: string, env: Record<string, string | undef
   if (env[PREFILL_VAR] === "0") return;
   try {
     const dir = cacheConfig(env).dir;
-    const call = cargoCallOf(rustc);
+    const call = cargoCallOf(rustc, dir, env);
     if (!call || !existsSync(recordsDir(dir, call.key)) || !claimBuild(dir)) return;
     const started = performance.now();
     const result = prefillTarget(dir, call, new DiskStore(dir), new FileDigests(dir));

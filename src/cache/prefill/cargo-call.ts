@@ -4,9 +4,10 @@
  * binary), so that a later run of the same command finds the units an earlier one built, in the
  * same places. Nothing of cargo's own logic (target dir, profile, config) is re-derived here.
  */
-import { readFileSync, readlinkSync, statSync } from "node:fs";
+import { readFileSync, readlinkSync } from "node:fs";
 import { currentBuild } from "../engine/build-id.ts";
 import { sha256Hex } from "../engine/digest.ts";
+import { rustcIdentity } from "../engine/tool-identity.ts";
 
 /**
  * Variables that change where cargo puts units or what they are. Diagnostics settings are left out,
@@ -21,7 +22,11 @@ export interface CargoCall {
   cargoPid: number;
 }
 
-export function cargoCallOf(rustc: string): CargoCall | undefined {
+export function cargoCallOf(
+  rustc: string,
+  cacheDir: string,
+  env: Record<string, string | undefined>,
+): CargoCall | undefined {
   const cargo = currentBuild().cargo;
   if (!cargo) return undefined;
   try {
@@ -31,8 +36,9 @@ export function cargoCallOf(rustc: string): CargoCall | undefined {
       .split("\0")
       .filter((kv) => KEYED_VAR.test(kv.slice(0, kv.indexOf("="))))
       .sort();
-    const st = statSync(rustc);
-    const tool = `${rustc}\0${st.size}\0${st.mtimeMs}`;
+    // By what it is (`rustc -vV`, memoised), not by its file: a CI runner installs the same
+    // toolchain afresh on every run.
+    const tool = `${rustc}\0${rustcIdentity(rustc, cacheDir, env)}`;
     return {
       key: sha256Hex(["prefill-v1", cwd, argv, vars.join("\0"), tool].join("\n")),
       cargoPid: cargo.pid,

@@ -136,7 +136,7 @@ async function noteForPrefill(
     const unit = `${env.CARGO_PKG_NAME ?? ""}${inv.extraFilename}`;
     const call =
       digests && env.CARGO_PKG_NAME && inv.extraFilename && isRegistryPackage(env.CARGO_MANIFEST_DIR)
-        ? cargoCallOf(rustc)
+        ? cargoCallOf(rustc, dir, env)
         : undefined;
     if (call) {
       const base = { key: call.key, unit, label: inv.crateName ?? "?", compileMs: event.compileMs ?? 0 };
