@@ -48,7 +48,7 @@ export interface JournalEntry extends UnitInfo {
   restoreMs?: number;
   bytesRead?: number;
   bytesWritten?: number;
-  /** Hits: the store tier that answered. */
+  /** Hits: the store tier that answered, or `prefilled` (put back before cargo looked). */
   tier?: string;
 }
 
@@ -102,7 +102,7 @@ export function journalEvents(dir: string, items: { event: StatEvent; info: Unit
       if (event.why) entry.why = event.why;
       for (const k of ["compileMs", "restoreMs", "bytesRead", "bytesWritten"] as const)
         if (event[k] !== undefined) entry[k] = Math.round(event[k]);
-      if (event.outcome === "hit") entry.tier = event.tier ?? "local";
+      if (event.outcome === "hit") entry.tier = event.prefilled ? "prefilled" : (event.tier ?? "local");
       return `${JSON.stringify(entry)}\n`;
     });
     if (lines.length > 0) append(dir, lines.join(""));
