@@ -74,7 +74,7 @@ describe("prefill", () => {
 
   test("records the registry packages' units only", () => {
     expect(cold.prefilled).toEqual([]);
-    const units = recordedUnits().map((f) => f.replace(/-[0-9a-f]{16}\.json$/, ""));
+    const units = recordedUnits().map((f) => f.replace(/-[0-9a-f]{16}@[0-9a-f]{64}\.json$/, ""));
     expect([...new Set(units)].sort()).toEqual(["cc", "find-msvc-tools", "shlex", "typenum"]);
     // typenum: its lib, its build script's compile and its run.
     expect(units.filter((u) => u === "typenum")).toHaveLength(3);
@@ -151,10 +151,10 @@ describe("prefill", () => {
   test("a damaged blob: the unit is left to cargo and the wrapper, and the build passes", () => {
     const units = join(cacheDir, "v1", "prefill", "units");
     const key = readdirSync(units)[0]!;
-    // A record is its digest, a newline, then the JSON.
+    // A record file is named by its unit and digest, and holds the JSON.
     const records = readdirSync(join(units, key)).map(
       (f) =>
-        JSON.parse(readFileSync(join(units, key, f), "utf8").slice(65)) as {
+        JSON.parse(readFileSync(join(units, key, f), "utf8")) as {
           files: { path: string; digest?: string }[];
         },
     );

@@ -22,6 +22,7 @@ import { notePending, sweepPending } from "../prefill/capture.ts";
 import { cargoCallOf } from "../prefill/cargo-call.ts";
 import { DiskStore } from "../store/disk.ts";
 import { newReport } from "../store/report.ts";
+import type { Store } from "../store/store.ts";
 import { envForScript, wrapperIsGalley } from "./cc-name.ts";
 import { parseDirectives } from "./directives.ts";
 import { runBasePartsOf } from "./key.ts";
@@ -67,7 +68,8 @@ export async function runBuildScript(script: string, args: string[]): Promise<nu
   const event: StatEvent = { outcome: "miss", crate: label };
   const digests = new FileDigests(dir);
   const report = newReport();
-  const cache = new ActionCache(await cacheStore(dir, env, report), dir, digests, manifestDir, env, event);
+  const store = await cacheStore(dir, env, report);
+  const cache = new ActionCache(store, dir, digests, manifestDir, env, event);
   let spec: ActionSpec;
   let registry = false;
   try {
@@ -95,7 +97,7 @@ export async function runBuildScript(script: string, args: string[]): Promise<nu
     };
     if ((await cache.lookup(spec)) === "hit") {
       event.outcome = "hit";
-      await noteRunForPrefill(dir, outDir, env, event, registry, digests);
+      await noteRunForPrefill(dir, store, outDir, env, event, registry, digests);
       event.wrapperMs = performance.now() - started;
       noteStoreReport(event, report);
       recordStat(dir, event);
@@ -120,7 +122,7 @@ export async function runBuildScript(script: string, args: string[]): Promise<nu
   } catch (err) {
     storeFailed(dir, err, event);
   }
-  await noteRunForPrefill(dir, outDir, env, event, registry && event.reason === "stored", digests);
+  await noteRunForPrefill(dir, store, outDir, env, event, registry && event.reason === "stored", digests);
   noteStoreReport(event, report);
   recordStat(dir, event);
   return 0;
@@ -132,6 +134,7 @@ export async function runBuildScript(script: string, args: string[]): Promise<nu
  */
 async function noteRunForPrefill(
   dir: string,
+  store: Store,
   outDir: string,
   env: Env,
   event: StatEvent,
@@ -155,7 +158,7 @@ async function noteRunForPrefill(
         dir: `build/${unit}`,
       });
     }
-    await sweepPending(dir, digests, new DiskStore(dir));
+    await sweepPending(dir, digests, new DiskStore(dir), store instanceof DiskStore ? undefined : store);
   } catch {
     // prefill is an optimisation only
   }

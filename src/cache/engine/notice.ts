@@ -8,7 +8,22 @@ import { join } from "node:path";
 import { writeAllSync } from "../../util/write-sync.ts";
 import { currentBuild } from "./build-id.ts";
 
+let quiet = false;
+
+/**
+ * For a process whose stderr nobody reads (cargo keeps a `rustc -vV` probe's to itself): it says
+ * nothing and claims nothing, so the next process of the build that meets the problem says it.
+ */
+export function beQuiet(): void {
+  quiet = true;
+}
+
+export function isQuiet(): boolean {
+  return quiet;
+}
+
 export function noticeOnce(topic: string, message: string): void {
+  if (quiet) return;
   const dir = join(tmpdir(), `galley-notices-${process.getuid?.() ?? 0}`);
   try {
     mkdirSync(dir, { recursive: true });

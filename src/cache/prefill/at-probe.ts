@@ -1,26 +1,44 @@
 /** Prefill as the first `rustc -vV` probe of a build runs it: quiet, and never in the way of the build. */
 import { existsSync } from "node:fs";
 import { debug } from "../../util/term.ts";
+import { cacheStore } from "../engine/cache-store.ts";
 import { cacheConfig } from "../engine/config.ts";
 import { FileDigests } from "../engine/file-digest.ts";
+import { beQuiet } from "../engine/notice.ts";
 import { recordStats } from "../engine/stats.ts";
+import { storeConfig } from "../engine/store-config.ts";
 import { DiskStore } from "../store/disk.ts";
-import { cargoCallOf } from "./cargo-call.ts";
+import { newReport } from "../store/report.ts";
+import { type CargoCall, cargoCallOf } from "./cargo-call.ts";
 import { claimBuild, prefillTarget } from "./restore.ts";
+import { fetchIndex } from "./shared-index.ts";
 import { recordsDir } from "./unit-record.ts";
 
 /** `GALLEY_PREFILL=0` turns prefill off: every unit then goes through the wrapper. */
 export const PREFILL_VAR = "GALLEY_PREFILL";
 
-export function prefillAtProbe(rustc: string, env: Record<string, string | undefined>): void {
+type Env = Record<string, string | undefined>;
+
+export async function prefillAtProbe(rustc: string, env: Env): Promise<void> {
   if (env[PREFILL_VAR] === "0") return;
+  beQuiet();
   try {
     const dir = cacheConfig(env).dir;
     const call = cargoCallOf(rustc, dir, env);
-    if (!call || !existsSync(recordsDir(dir, call.key)) || !claimBuild(dir)) return;
+    if (!call) return;
     const started = performance.now();
+    let shared = false;
+    if (existsSync(recordsDir(dir, call.key))) {
+      if (!claimBuild(dir)) return;
+    } else {
+      // None here: a fresh machine may take the shared store's (what a CI runner needs).
+      if (!(await storeConfig(env)) || !claimBuild(dir)) return;
+      shared = await fromSharedStore(dir, call, env);
+      if (!shared) return;
+    }
     const result = prefillTarget(dir, call, new DiskStore(dir), new FileDigests(dir));
     if (!result) return;
+    if (shared) for (const event of result.restored) event.tier = "remote";
     recordStats(
       dir,
       result.restored.map((event) => ({
@@ -36,5 +54,14 @@ export function prefillAtProbe(rustc: string, env: Record<string, string | undef
   } catch (err) {
     // cargo builds whatever is not there
     debug(`prefill: ${(err as Error).message}`);
+  }
+}
+
+async function fromSharedStore(dir: string, call: CargoCall, env: Env): Promise<boolean> {
+  const store = await cacheStore(dir, env, newReport());
+  try {
+    return !(store instanceof DiskStore) && (await fetchIndex(dir, call, store)) > 0;
+  } finally {
+    store.close?.();
   }
 }

@@ -9,9 +9,18 @@ import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writ
 import { dirname, join } from "node:path";
 import { debug } from "../../util/term.ts";
 import { currentBuild } from "../engine/build-id.ts";
+import { sha256Hex } from "../engine/digest.ts";
 import type { FileDigests } from "../engine/file-digest.ts";
 import type { DiskStore } from "../store/disk.ts";
-import { isRelative, pendingDir, type RecordedFile, type UnitRecord, writeRecord } from "./unit-record.ts";
+import type { Store } from "../store/store.ts";
+import { publishIndex, uploadRecord } from "./shared-index.ts";
+import {
+  isRelative,
+  pendingDir,
+  type RecordedFile,
+  type UnitRecord,
+  writeRecordText,
+} from "./unit-record.ts";
 
 export interface PendingUnit {
   /** The cargo command's key (cargo-call.ts). */
@@ -54,7 +63,12 @@ export function notePending(cacheDir: string, unit: Omit<PendingUnit, "ended">):
 }
 
 /** Records the noted units of this build whose fingerprints cargo has written since. */
-export async function sweepPending(cacheDir: string, digests: FileDigests, store: DiskStore): Promise<void> {
+export async function sweepPending(
+  cacheDir: string,
+  digests: FileDigests,
+  store: DiskStore,
+  shared?: Store,
+): Promise<void> {
   const dir = pendingDir(cacheDir, currentBuild().id);
   let names: string[];
   try {
@@ -62,6 +76,8 @@ export async function sweepPending(cacheDir: string, digests: FileDigests, store
   } catch {
     return;
   }
+  // The cargo commands whose records changed here: their index in the shared store is rewritten.
+  const changed = new Set<string>();
   for (const name of names) {
     const file = join(dir, name);
     try {
@@ -78,9 +94,22 @@ export async function sweepPending(cacheDir: string, digests: FileDigests, store
         continue;
       }
       const record = await recordOf(pending, fingerprint, digests, store);
-      if (record) writeRecord(cacheDir, pending.key, record);
+      if (!record) continue;
+      const text = JSON.stringify(record);
+      // Shared first: a record is here only once the shared store has its bytes.
+      if (shared) await uploadRecord(shared, sha256Hex(text), Buffer.from(text)).catch(() => {});
+      writeRecordText(cacheDir, pending.key, record.unit, text);
+      changed.add(pending.key);
     } catch (err) {
       debug(`prefill: could not record ${name}: ${(err as Error).message}`);
+    }
+  }
+  if (!shared) return;
+  for (const key of changed) {
+    try {
+      await publishIndex(cacheDir, key, shared);
+    } catch (err) {
+      debug(`prefill: could not publish the records: ${(err as Error).message}`);
     }
   }
 }

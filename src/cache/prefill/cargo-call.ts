@@ -10,17 +10,24 @@ import { sha256Hex } from "../engine/digest.ts";
 import { rustcIdentity } from "../engine/tool-identity.ts";
 
 /**
- * Variables that change where cargo puts units or what they are. Diagnostics settings are left out,
- * and so is the wrapper's name: galley under `galley` and under `sccache` builds the same units.
+ * Variables that change where cargo puts units or what they are. Left out: diagnostics settings,
+ * the wrapper's name (galley under `galley` and under `sccache` builds the same units) and where
+ * the cache and the shared store are (two machines with caches of their own share records).
  */
 const KEYED_VAR =
-  /^(CARGO_(?!TERM_|LOG)\w+|RUSTC(?!_WRAPPER|_WORKSPACE_WRAPPER)\w*|RUSTFLAGS|RUSTDOCFLAGS|RUSTUP_TOOLCHAIN|HOME|CC\w*|CXX\w*|AR\w*|CFLAGS\w*|CXXFLAGS\w*|LDFLAGS|TARGET_\w+|HOST_\w+|PKG_CONFIG\w*|SCCACHE_(?!LOG|ERROR)\w+|GALLEY_(?!DEBUG|LOG|PREFILL)\w+)$/;
+  /^(CARGO_(?!TERM_|LOG)\w+|RUSTC(?!_WRAPPER|_WORKSPACE_WRAPPER)\w*|RUSTFLAGS|RUSTDOCFLAGS|RUSTUP_TOOLCHAIN|HOME|CC\w*|CXX\w*|AR\w*|CFLAGS\w*|CXXFLAGS\w*|LDFLAGS|TARGET_\w+|HOST_\w+|PKG_CONFIG\w*|GALLEY_(PORTABLE|SALT|BUILD_SCRIPTS|CACHE_WORKSPACE_BUILD_SCRIPTS))$/;
 
 export interface CargoCall {
   /** Digest of everything below: the record set's name. */
   key: string;
   cargoPid: number;
+  /** cargo's working directory, and the target dirs its arguments and variables name. */
+  cwd: string;
+  targetDirs: string[];
 }
+
+/** Variables that name a target (or build) dir. */
+const TARGET_DIR_VARS = ["CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR", "CARGO_BUILD_BUILD_DIR"];
 
 export function cargoCallOf(
   rustc: string,
@@ -39,9 +46,20 @@ export function cargoCallOf(
     // By what it is (`rustc -vV`, memoised), not by its file: a CI runner installs the same
     // toolchain afresh on every run.
     const tool = `${rustc}\0${rustcIdentity(rustc, cacheDir, env)}`;
+    const args = argv.split("\0");
+    const targetDirs = [
+      ...vars
+        .filter((kv) => TARGET_DIR_VARS.includes(kv.slice(0, kv.indexOf("="))))
+        .map((kv) => kv.slice(kv.indexOf("=") + 1)),
+      ...args.flatMap((a, i) =>
+        a === "--target-dir" ? [args[i + 1] ?? ""] : a.startsWith("--target-dir=") ? [a.slice(13)] : [],
+      ),
+    ].filter(Boolean);
     return {
       key: sha256Hex(["prefill-v1", cwd, argv, vars.join("\0"), tool].join("\n")),
       cargoPid: cargo.pid,
+      cwd,
+      targetDirs,
     };
   } catch {
     // Another user's cargo, or no /proc: no prefill.

@@ -42,19 +42,32 @@ export const recordsDir = (cacheDir: string, key: string) => join(prefillDir(cac
 export const pendingDir = (cacheDir: string, build: string) => join(prefillDir(cacheDir), "pending", build);
 export const claimsDir = (cacheDir: string) => join(prefillDir(cacheDir), "claims");
 
-export function writeRecord(cacheDir: string, key: string, record: UnitRecord): void {
-  const dir = recordsDir(cacheDir, key);
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${record.unit}.json`);
-  const tmp = `${file}.${process.pid}.tmp`;
-  const json = JSON.stringify(record);
-  // The digest first: a damaged record (its inline bytes are written into target dirs) is refused.
-  writeFileSync(tmp, `${sha256Hex(json)}\n${json}`);
-  renameSync(tmp, file);
+/** A record file is named `<unit>@<SHA-256 of its bytes>.json`: listing the dir gives the digests. */
+const RECORD_NAME = /^([A-Za-z0-9_.+-]+)@([0-9a-f]{64})\.json$/;
+
+export interface RecordFile {
+  unit: string;
+  digest: string;
+  path: string;
 }
 
-/** Every well-formed record under `key` whose digest checks out; a damaged one is removed (its unit is then built as usual). */
-export function readRecords(cacheDir: string, key: string): UnitRecord[] {
+/** Writes a record's bytes under their digest and drops the unit's older records. */
+export function writeRecordText(cacheDir: string, key: string, unit: string, text: string): string {
+  const dir = recordsDir(cacheDir, key);
+  mkdirSync(dir, { recursive: true });
+  const digest = sha256Hex(text);
+  const name = `${unit}@${digest}.json`;
+  const file = join(dir, name);
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+  for (const other of recordFiles(cacheDir, key))
+    if (other.unit === unit && other.path !== file) rmSync(other.path, { force: true });
+  return digest;
+}
+
+/** The record files under `key`, by name (not read). */
+export function recordFiles(cacheDir: string, key: string): RecordFile[] {
   const dir = recordsDir(cacheDir, key);
   let names: string[];
   try {
@@ -62,21 +75,27 @@ export function readRecords(cacheDir: string, key: string): UnitRecord[] {
   } catch {
     return [];
   }
-  const records: UnitRecord[] = [];
+  const files: RecordFile[] = [];
   for (const name of names) {
-    if (!name.endsWith(".json")) continue;
-    const file = join(dir, name);
+    const m = RECORD_NAME.exec(name);
+    if (m) files.push({ unit: m[1]!, digest: m[2]!, path: join(dir, name) });
+  }
+  return files;
+}
+
+/** Every well-formed record under `key` whose bytes match its name's digest; a damaged one is removed (its unit is then built as usual). */
+export function readRecords(cacheDir: string, key: string): UnitRecord[] {
+  const records: UnitRecord[] = [];
+  for (const f of recordFiles(cacheDir, key)) {
     try {
-      const text = readFileSync(file, "utf8");
-      const json = text.slice(65);
-      const value: unknown =
-        text[64] === "\n" && sha256Hex(json) === text.slice(0, 64) ? JSON.parse(json) : undefined;
-      if (isUnitRecord(value)) {
+      const text = readFileSync(f.path, "utf8");
+      const value: unknown = sha256Hex(text) === f.digest ? JSON.parse(text) : undefined;
+      if (isUnitRecord(value) && value.unit === f.unit) {
         records.push(value);
         continue;
       }
     } catch {}
-    rmSync(file, { force: true });
+    rmSync(f.path, { force: true });
   }
   return records;
 }

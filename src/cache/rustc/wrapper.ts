@@ -22,6 +22,7 @@ import { isRegistryPackage, notePending, sweepPending } from "../prefill/capture
 import { cargoCallOf } from "../prefill/cargo-call.ts";
 import { DiskStore } from "../store/disk.ts";
 import { newReport } from "../store/report.ts";
+import type { Store } from "../store/store.ts";
 import { expectedOutputs, parseRustcArgs, type RustcInvocation } from "./args.ts";
 import { parseDepInfo } from "./dep-info.ts";
 import { basePartsOf } from "./key.ts";
@@ -39,7 +40,7 @@ export async function runRustcWrapper(rustc: string, args: string[]): Promise<nu
   // stderr, so nothing is said from them either.
   if (inv.uncacheable === "version probe" || inv.uncacheable === "--print probe") {
     // The first probe of a build comes before cargo reads any fingerprint: the moment to prefill.
-    if (inv.uncacheable === "version probe") prefillAtProbe(rustc, env);
+    if (inv.uncacheable === "version probe") await prefillAtProbe(rustc, env);
     return await runPlain([rustc, ...args]);
   }
   let dir: string;
@@ -60,7 +61,8 @@ export async function runRustcWrapper(rustc: string, args: string[]): Promise<nu
   const event: StatEvent = { outcome: "miss", crate: label };
   const digests = new FileDigests(dir);
   const report = newReport();
-  const cache = new ActionCache(await cacheStore(dir, env, report), dir, digests, cwd, env, event);
+  const store = await cacheStore(dir, env, report);
+  const cache = new ActionCache(store, dir, digests, cwd, env, event);
   let spec: ActionSpec | undefined;
   let paths: PathPolicy = { keyTokens: [], fileTokens: [], extraArgs: [], rawOutDir: true, tokenEnv: [] };
   try {
@@ -77,7 +79,7 @@ export async function runRustcWrapper(rustc: string, args: string[]): Promise<nu
     if (outcome === "hit") {
       event.outcome = "hit";
       launchThroughGalley(inv, cwd, env);
-      await noteForPrefill(dir, inv, rustc, cwd, env, event, digests);
+      await noteForPrefill(dir, store, inv, rustc, cwd, env, event, digests);
       event.wrapperMs = performance.now() - started;
       noteStoreReport(event, report);
       recordStat(dir, event);
@@ -103,7 +105,16 @@ export async function runRustcWrapper(rustc: string, args: string[]): Promise<nu
     );
   noteStoreReport(event, report);
   launchThroughGalley(inv, cwd, env);
-  await noteForPrefill(dir, inv, rustc, cwd, env, event, event.reason === "stored" ? digests : undefined);
+  await noteForPrefill(
+    dir,
+    store,
+    inv,
+    rustc,
+    cwd,
+    env,
+    event,
+    event.reason === "stored" ? digests : undefined,
+  );
   // A miss's own cost is its wrapper time less the compile.
   event.wrapperMs = performance.now() - started;
   recordStat(dir, event);
@@ -123,6 +134,7 @@ function launchThroughGalley(inv: RustcInvocation, cwd: string, env: Env): void 
  */
 async function noteForPrefill(
   dir: string,
+  store: Store,
   inv: RustcInvocation,
   rustc: string,
   cwd: string,
@@ -149,7 +161,7 @@ async function noteForPrefill(
       else if (isBuildScriptCompile(inv) && basename(outDir) === unit)
         notePending(dir, { ...base, profileDir: dirname(dirname(outDir)), dir: `build/${unit}` });
     }
-    await sweepPending(dir, sweeper, new DiskStore(dir));
+    await sweepPending(dir, sweeper, new DiskStore(dir), store instanceof DiskStore ? undefined : store);
   } catch {
     // prefill is an optimisation only
   }

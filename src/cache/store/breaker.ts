@@ -7,10 +7,10 @@
 import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { sha256Hex } from "../engine/digest.ts";
-import { noticeOnce } from "../engine/notice.ts";
+import { isQuiet, noticeOnce } from "../engine/notice.ts";
 import type { StoreConfig } from "../engine/store-config.ts";
 import type { StoreReport } from "./report.ts";
-import { type ActionResult, CorruptEntry, getBlobs, putBlobs, type Store } from "./store.ts";
+import { type ActionResult, type BlobSizes, CorruptEntry, getBlobs, putBlobs, type Store } from "./store.ts";
 
 export class Breaker {
   readonly file: string;
@@ -32,6 +32,8 @@ export class Breaker {
   }
 
   trip(reason: string): void {
+    // A quiet process cannot say why the store is skipped: the next one finds out and says it.
+    if (isQuiet()) return;
     try {
       mkdirSync(dirname(this.file), { recursive: true });
       writeFileSync(this.file, `${new Date().toISOString()} ${reason}\n`);
@@ -82,8 +84,8 @@ export class BreakerStore implements Store {
     return this.guard(() => this.inner.getBlob(digest), undefined);
   }
 
-  getBlobs(digests: string[]): Promise<Map<string, Uint8Array>> {
-    return this.guard(() => getBlobs(this.inner, digests), new Map());
+  getBlobs(digests: string[], sizes?: BlobSizes): Promise<Map<string, Uint8Array>> {
+    return this.guard(() => getBlobs(this.inner, digests, sizes), new Map());
   }
 
   putBlob(digest: string, bytes: Uint8Array): Promise<void> {

@@ -1,5 +1,5 @@
 /** A store that hands every call to the one it wraps: the stores that wrap stores change only what they must. */
-import { type ActionResult, getBlobs, putBlobs, type Store } from "./store.ts";
+import { type ActionResult, type BlobSizes, getBlobs, putBlobs, type Store } from "./store.ts";
 
 export class ForwardingStore implements Store {
   readonly name: string;
@@ -20,8 +20,8 @@ export class ForwardingStore implements Store {
     return this.inner.getBlob(digest);
   }
 
-  getBlobs(digests: string[]): Promise<Map<string, Uint8Array>> {
-    return getBlobs(this.inner, digests);
+  getBlobs(digests: string[], sizes?: BlobSizes): Promise<Map<string, Uint8Array>> {
+    return getBlobs(this.inner, digests, sizes);
   }
 
   putBlob(digest: string, bytes: Uint8Array): Promise<void> {

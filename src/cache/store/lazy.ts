@@ -2,7 +2,7 @@
  * A store whose code is loaded at its first request. The gRPC client is a large module: a wrapper
  * process whose lookup the local cache answers never loads it.
  */
-import { type ActionResult, getBlobs, putBlobs, type Store } from "./store.ts";
+import { type ActionResult, type BlobSizes, getBlobs, putBlobs, type Store } from "./store.ts";
 
 export class LazyStore implements Store {
   private inner: Promise<Store> | undefined;
@@ -42,8 +42,8 @@ export class LazyStore implements Store {
     return await (await this.store()).hasBlob(digest);
   }
 
-  async getBlobs(digests: string[]): Promise<Map<string, Uint8Array>> {
-    return await getBlobs(await this.store(), digests);
+  async getBlobs(digests: string[], sizes?: BlobSizes): Promise<Map<string, Uint8Array>> {
+    return await getBlobs(await this.store(), digests, sizes);
   }
 
   async putBlobs(blobs: Map<string, Uint8Array>): Promise<void> {

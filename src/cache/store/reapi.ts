@@ -52,7 +52,7 @@ import {
   StoreUnavailable,
   verifiedBlob,
 } from "./remote.ts";
-import { type ActionResult, CorruptEntry, MANIFEST_OUTPUT, type Store } from "./store.ts";
+import { type ActionResult, type BlobSizes, CorruptEntry, MANIFEST_OUTPUT, type Store } from "./store.ts";
 
 export interface ReapiStoreOptions extends Credentials {
   /** grpc://host:port[/instance] or grpcs://…; user-info gives basic auth (`:token@` bearer). */
@@ -250,8 +250,9 @@ export class ReapiStore implements Store {
   }
 
   /** Small blobs in batches within the server's limit, large ones by ByteStream, all at once. */
-  async getBlobs(digests: string[]): Promise<Map<string, Uint8Array>> {
+  async getBlobs(digests: string[], sizes?: BlobSizes): Promise<Map<string, Uint8Array>> {
     const found = new Map<string, Uint8Array>();
+    for (const [digest, size] of sizes ?? []) if (!this.sizes.has(digest)) this.sizes.set(digest, size);
     const known = digests.filter((d) => this.sizes.has(d) && !this.damaged.has(d));
     if (known.length === 0) return found;
     await this.start(); // the batch limit

@@ -48,7 +48,7 @@ export interface Store {
    * Several blobs in as few requests as the backend allows (a remote store batches them or fetches
    * them in parallel). Missing blobs are absent from the map; a damaged one throws CorruptEntry.
    */
-  getBlobs?(digests: string[]): Promise<Map<string, Uint8Array>>;
+  getBlobs?(digests: string[], sizes?: BlobSizes): Promise<Map<string, Uint8Array>>;
   /** Stores several blobs, in as few requests as the backend allows. */
   putBlobs?(blobs: Map<string, Uint8Array>): Promise<void>;
   /**
@@ -68,10 +68,20 @@ export class CorruptEntry extends Error {
   }
 }
 
+/**
+ * Sizes of blobs a caller knows from elsewhere than a record read through the store (a REAPI server
+ * addresses a blob by hash and size; the other backends need no sizes).
+ */
+export type BlobSizes = ReadonlyMap<string, number>;
+
 /** Several blobs through the backend's batch call, or one request per blob, all at once. */
-export async function getBlobs(store: Store, digests: string[]): Promise<Map<string, Uint8Array>> {
+export async function getBlobs(
+  store: Store,
+  digests: string[],
+  sizes?: BlobSizes,
+): Promise<Map<string, Uint8Array>> {
   const wanted = [...new Set(digests)];
-  if (store.getBlobs) return await store.getBlobs(wanted);
+  if (store.getBlobs) return await store.getBlobs(wanted, sizes);
   const found = new Map<string, Uint8Array>();
   const read = await Promise.all(wanted.map((d) => store.getBlob(d)));
   read.forEach((bytes, i) => {

@@ -4,7 +4,15 @@
  * so the local store never holds a record without its bytes). Writes go to both, blobs first.
  */
 import type { StoreReport } from "./report.ts";
-import { type ActionResult, CorruptEntry, getBlobs, inlineBytes, putBlobs, type Store } from "./store.ts";
+import {
+  type ActionResult,
+  type BlobSizes,
+  CorruptEntry,
+  getBlobs,
+  inlineBytes,
+  putBlobs,
+  type Store,
+} from "./store.ts";
 
 export class TieredStore implements Store {
   readonly name: string;
@@ -52,12 +60,12 @@ export class TieredStore implements Store {
     return (await this.getBlobs([digest])).get(digest);
   }
 
-  async getBlobs(digests: string[]): Promise<Map<string, Uint8Array>> {
+  async getBlobs(digests: string[], sizes?: BlobSizes): Promise<Map<string, Uint8Array>> {
     const local = await settle(getBlobs(this.local, digests));
     const found = local.value ?? new Map<string, Uint8Array>();
     const missing = digests.filter((d) => !found.has(d));
     if (missing.length === 0) return found;
-    const fetched = await getBlobs(this.remote, missing);
+    const fetched = await getBlobs(this.remote, missing, sizes);
     if (fetched.size > 0) {
       await putBlobs(this.local, fetched);
       for (const [d, b] of fetched) found.set(d, b);

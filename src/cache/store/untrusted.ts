@@ -8,7 +8,14 @@ import { isDigest, sha256Hex } from "../engine/digest.ts";
 import { noticeOnce } from "../engine/notice.ts";
 import { ForwardingStore } from "./forwarding.ts";
 import type { StoreReport } from "./report.ts";
-import { type ActionResult, CorruptEntry, getBlobs, isActionResult, type Store } from "./store.ts";
+import {
+  type ActionResult,
+  type BlobSizes,
+  CorruptEntry,
+  getBlobs,
+  isActionResult,
+  type Store,
+} from "./store.ts";
 
 /** No output of one rustc or cc run comes near this. */
 export const MAX_OUTPUT_BYTES = 4 * 2 ** 30;
@@ -39,10 +46,10 @@ export class UntrustedStore extends ForwardingStore {
     return (await this.getBlobs([digest])).get(digest);
   }
 
-  override async getBlobs(digests: string[]): Promise<Map<string, Uint8Array>> {
+  override async getBlobs(digests: string[], sizes?: BlobSizes): Promise<Map<string, Uint8Array>> {
     let found: Map<string, Uint8Array>;
     try {
-      found = await getBlobs(this.inner, digests);
+      found = await getBlobs(this.inner, digests, sizes);
     } catch (err) {
       if (err instanceof CorruptEntry) noticeOnce("damaged", `ignored a damaged blob in ${this.name}`);
       throw err;

@@ -105,6 +105,13 @@ describe.each(backends)("$name", (backend) => {
     expect(second.misses).toEqual([]);
     expect(second.hits).toEqual(ALL_UNITS);
     expect(second.events.filter((e) => e.outcome === "hit").every((e) => e.tier === "remote")).toBe(true);
+    // The registry crates came back before cargo looked (prefill), from the records A shared.
+    expect(
+      second.events
+        .filter((e) => e.prefilled)
+        .map((e) => e.crate)
+        .sort(),
+    ).toEqual(["cfg_if", "itoa"]);
     expect(readFileSync(join(b.dir, "target", "debug", "app")).equals(appA)).toBe(true);
     expect(appOutput(b)).toContain(EXPECTED);
   });

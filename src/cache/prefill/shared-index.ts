@@ -1,0 +1,102 @@
+/**
+ * Prefill records through a shared store, so that a fresh machine (a CI runner) is prefilled by
+ * what another one built. The records are blobs; their list for a cargo command is one action
+ * record (the index), rewritten whole by each wrapper that records units, so a store that holds
+ * only records and blobs (REAPI, HTTP, S3, Redis) needs nothing more. A shared record is input to
+ * check: every blob by its digest, and the places a record writes to must be the cargo command's.
+ */
+import { statSync } from "node:fs";
+import { resolve } from "node:path";
+import { sha256Hex } from "../engine/digest.ts";
+import { isWithin } from "../engine/path-tokens.ts";
+import { getBlobs, type Store, type StoredOutput } from "../store/store.ts";
+import type { CargoCall } from "./cargo-call.ts";
+import { recordFiles, type UnitRecord, writeRecordText } from "./unit-record.ts";
+
+/** Blobs are fetched in batches of about this many bytes, not all into memory at once. */
+const FETCH_BATCH_BYTES = 64 * 1024 * 1024;
+
+const indexKey = (key: string) => sha256Hex(`galley prefill index v1\0${key}`);
+
+/** Uploads a record's bytes; called before the record is written locally (see publishIndex). */
+export async function uploadRecord(store: Store, digest: string, bytes: Uint8Array): Promise<void> {
+  await store.putBlob(digest, bytes);
+}
+
+/**
+ * Uploads an index listing every record this machine holds for `key`. A record file is written
+ * only after its bytes were uploaded, so the index never names a blob the store lacks. Two
+ * processes may publish at once, each with what it saw; each lists again after its upload and
+ * publishes again if that changed, so the index the last publisher leaves holds every record.
+ */
+export async function publishIndex(cacheDir: string, key: string, store: Store): Promise<void> {
+  let published = "";
+  for (let round = 0; round < 3; round++) {
+    const outputs: StoredOutput[] = [];
+    for (const f of recordFiles(cacheDir, key).sort((a, b) => (a.unit < b.unit ? -1 : 1))) {
+      try {
+        outputs.push({ path: `${f.unit}.json`, digest: f.digest, size: statSync(f.path).size, mode: 0o644 });
+      } catch {}
+    }
+    const listing = outputs.map((o) => o.digest).join();
+    if (outputs.length === 0 || listing === published) return;
+    await store.putAction(indexKey(key), { outputs, compileMs: 0 });
+    published = listing;
+  }
+}
+
+/**
+ * Fetches the shared store's records for the cargo command into the local record set, with the
+ * blobs they need. Returns how many records were taken; records whose places are not the
+ * command's (its working directory or the target dir it names) are refused.
+ */
+export async function fetchIndex(cacheDir: string, call: CargoCall, store: Store): Promise<number> {
+  const index = await store.getAction(indexKey(call.key));
+  if (!index) return 0;
+  const blobs = await getBlobs(
+    store,
+    index.outputs.map((o) => o.digest),
+  );
+  const records: { unit: string; text: string; record: UnitRecord }[] = [];
+  for (const out of index.outputs) {
+    const bytes = blobs.get(out.digest);
+    if (!bytes) continue;
+    const text = Buffer.from(bytes).toString("utf8");
+    let record: UnitRecord;
+    try {
+      record = JSON.parse(text) as UnitRecord;
+    } catch {
+      continue;
+    }
+    if (typeof record.unit !== "string" || !isCommandsPlace(record, call)) continue;
+    records.push({ unit: record.unit, text, record });
+  }
+  // The outputs' blobs not here yet, a batch at a time (with their sizes: a REAPI server needs
+  // them, and no record read through the store named these); a unit missing one is left to cargo.
+  const wanted = new Map<string, number>();
+  for (const r of records)
+    for (const f of Array.isArray(r.record.files) ? r.record.files : [])
+      if (typeof f.digest === "string" && !store.localBlobPath?.(f.digest))
+        wanted.set(f.digest, Number(f.size) || 0);
+  let batch: string[] = [];
+  let bytes = 0;
+  for (const [digest, size] of wanted) {
+    batch.push(digest);
+    bytes += size;
+    if (bytes < FETCH_BATCH_BYTES) continue;
+    await getBlobs(store, batch, wanted);
+    batch = [];
+    bytes = 0;
+  }
+  if (batch.length > 0) await getBlobs(store, batch, wanted);
+  for (const r of records) writeRecordText(cacheDir, call.key, r.unit, r.text);
+  return records.length;
+}
+
+/** The record writes below the cargo command's working directory or a target dir it names. */
+function isCommandsPlace(record: UnitRecord, call: CargoCall): boolean {
+  const roots = [call.cwd, ...call.targetDirs.map((d) => resolve(call.cwd, d))];
+  const inside = (p: unknown) =>
+    typeof p === "string" && resolve(p) === p && roots.some((root) => isWithin(p, root));
+  return inside(record.profileDir) && (record.targetRoot === undefined || inside(record.targetRoot.path));
+}
