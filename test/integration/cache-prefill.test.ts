@@ -58,7 +58,7 @@ function build(env: Record<string, string> = {}, opts: { clean?: boolean; target
   };
 }
 
-/** The records kept for the fixture's one cargo command: the units' names under `.fingerprint/`. */
+/** The records kept for the fixture's cargo commands: the units' names under `.fingerprint/`. */
 function recordedUnits(): string[] {
   const units = join(cacheDir, "v1", "prefill", "units");
   return readdirSync(units).flatMap((key) => readdirSync(join(units, key)));
@@ -150,13 +150,15 @@ describe("prefill", () => {
 
   test("a damaged blob: the unit is left to cargo and the wrapper, and the build passes", () => {
     const units = join(cacheDir, "v1", "prefill", "units");
-    const key = readdirSync(units)[0]!;
-    // A record file is named by its unit and digest, and holds the JSON.
-    const records = readdirSync(join(units, key)).map(
-      (f) =>
-        JSON.parse(readFileSync(join(units, key, f), "utf8")) as {
-          files: { path: string; digest?: string }[];
-        },
+    // A record file is named by its unit and digest, and holds the JSON. Every cargo command's
+    // (the other target dir's test above recorded its own).
+    const records = readdirSync(units).flatMap((key) =>
+      readdirSync(join(units, key)).map(
+        (f) =>
+          JSON.parse(readFileSync(join(units, key, f), "utf8")) as {
+            files: { path: string; digest?: string }[];
+          },
+      ),
     );
     // Every recorded typenum lib (the feature test above added one).
     for (const record of records) {
