@@ -115,6 +115,7 @@ function galleyStats(dir: string): {
   hits: number;
   misses: number;
   remoteHits: number;
+  prefilled: number;
   medianHitWrapperMs: number | null;
 } {
   return JSON.parse(
@@ -337,7 +338,7 @@ async function sharedStores(): Promise<void> {
       timed.push({
         name: `galley ${b.name}, remote-warm`,
         t: warm,
-        extra: `${ws.hits} hits (${ws.remoteHits} remote), ${ws.misses} misses; median hit ${ws.medianHitWrapperMs?.toFixed(1)} ms`,
+        extra: `${ws.hits} hits (${ws.remoteHits} remote, ${ws.prefilled} of them prefilled), ${ws.misses} misses; median hit in a wrapper ${ws.medianHitWrapperMs?.toFixed(1)} ms`,
       });
       if (redisUrl) {
         const after = await redisCommands(redisUrl);

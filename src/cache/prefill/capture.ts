@@ -41,6 +41,14 @@ export interface PendingUnit {
 
 /** Files up to this size travel inside the record; bigger ones are blobs of the local store. */
 const INLINE_MAX = 16 * 1024;
+/**
+ * cargo's own files of a unit and rustc's dep-info: no action stores these bytes (a dep-info's
+ * blob holds tokens for its paths), so they travel inside the record, up to this size.
+ */
+const BOOKKEEPING_INLINE_MAX = 1024 * 1024;
+const isBookkeeping = (rel: string) =>
+  rel.endsWith(".d") || /^build\/[^/]+\/(output|stderr|root-output|invoked\.timestamp)$/.test(rel);
+
 /** A note no wrapper could complete in this long (its build failed or was stopped) is dropped. */
 const PENDING_MAX_MS = 60 * 60 * 1000;
 /** The timestamp of a file can lag the clock by a tick; fingerprints are compared with this slack. */
@@ -93,7 +101,7 @@ export async function sweepPending(
       } catch {
         continue;
       }
-      const record = await recordOf(pending, fingerprint, digests, store);
+      const record = await recordOf(pending, fingerprint, digests, store, shared);
       if (!record) continue;
       const text = JSON.stringify(record);
       // Shared first: a record is here only once the shared store has its bytes.
@@ -156,6 +164,7 @@ async function recordOf(
   fingerprint: Record<string, string>,
   digests: FileDigests,
   store: DiskStore,
+  shared: Store | undefined,
 ): Promise<UnitRecord | undefined> {
   const files: RecordedFile[] = [];
   const dirs: string[] = [];
@@ -170,13 +179,15 @@ async function recordOf(
     // A symlink or a special file cannot be restored as it was: the unit is left to cargo.
     if (!st.isFile() || !isRelative(rel)) return false;
     const mode = st.mode & 0o7777;
-    if (st.size <= INLINE_MAX) {
+    if (st.size <= INLINE_MAX || (isBookkeeping(rel) && st.size <= BOOKKEEPING_INLINE_MAX)) {
       files.push({ path: rel, mode, size: st.size, inline: readFileSync(path).toString("base64") });
       return true;
     }
     const digest = digests.digest(path);
     if (!digest) return false;
-    if (!store.localBlobPath(digest)) await store.putBlob(digest, readFileSync(path));
+    // Any other big file is an action's output, whose blob the action cache keeps in both tiers;
+    // should it not be there, it is stored (in the shared store too, which another machine reads).
+    if (!store.localBlobPath(digest)) await (shared ?? store).putBlob(digest, readFileSync(path));
     files.push({ path: rel, mode, size: st.size, digest });
     return true;
   };

@@ -29,6 +29,27 @@ export interface CargoCall {
 /** Variables that name a target (or build) dir. */
 const TARGET_DIR_VARS = ["CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR", "CARGO_BUILD_BUILD_DIR"];
 
+/** Flags that change what cargo prints or how many jobs it runs, never which units it builds. */
+const OUTPUT_FLAGS = new Set(["-q", "--quiet", "-v", "-vv", "--verbose", "--timings"]);
+const OUTPUT_OPTIONS = new Set(["--color", "-j", "--jobs", "--message-format"]);
+
+/** cargo's arguments without those: `cargo build -v` is the command `cargo build` is. */
+export function unitArgs(args: string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const name = a.startsWith("--") ? a.split("=")[0]! : a;
+    if (OUTPUT_FLAGS.has(name)) continue;
+    if (OUTPUT_OPTIONS.has(name)) {
+      if (!a.includes("=")) i++;
+      continue;
+    }
+    if (/^-j\d+$/.test(a)) continue;
+    kept.push(a);
+  }
+  return kept;
+}
+
 export function cargoCallOf(
   rustc: string,
   cacheDir: string,
@@ -56,7 +77,7 @@ export function cargoCallOf(
       ),
     ].filter(Boolean);
     return {
-      key: sha256Hex(["prefill-v1", cwd, argv, vars.join("\0"), tool].join("\n")),
+      key: sha256Hex(["prefill-v1", cwd, unitArgs(args).join("\0"), vars.join("\0"), tool].join("\n")),
       cargoPid: cargo.pid,
       cwd,
       targetDirs,
