@@ -18,6 +18,7 @@ import { isWithin, profileDirOf } from "../engine/path-tokens.ts";
 import { runPlain } from "../engine/run-compiler.ts";
 import { recordStat, type StatEvent } from "../engine/stats.ts";
 import { resolveOnPath } from "../engine/tool-identity.ts";
+import { PREFILL_VAR } from "../prefill/at-probe.ts";
 import { notePending, sweepPending } from "../prefill/capture.ts";
 import { cargoCallOf } from "../prefill/cargo-call.ts";
 import { DiskStore } from "../store/disk.ts";
@@ -141,6 +142,7 @@ async function noteRunForPrefill(
   noted: boolean,
   digests: FileDigests,
 ): Promise<void> {
+  if (env[PREFILL_VAR] === "0") return;
   try {
     const unitDir = dirname(outDir);
     const call =

@@ -17,7 +17,7 @@ import { describeUnit } from "../engine/journal.ts";
 import { noticeOnce } from "../engine/notice.ts";
 import { runPlain } from "../engine/run-compiler.ts";
 import { recordStat, type StatEvent } from "../engine/stats.ts";
-import { prefillAtProbe } from "../prefill/at-probe.ts";
+import { PREFILL_VAR, prefillAtProbe } from "../prefill/at-probe.ts";
 import { isRegistryPackage, notePending, sweepPending } from "../prefill/capture.ts";
 import { cargoCallOf } from "../prefill/cargo-call.ts";
 import { DiskStore } from "../store/disk.ts";
@@ -142,6 +142,7 @@ async function noteForPrefill(
   event: StatEvent,
   digests: FileDigests | undefined,
 ): Promise<void> {
+  if (env[PREFILL_VAR] === "0") return;
   const sweeper = digests ?? new FileDigests(dir);
   try {
     const outDir = resolve(cwd, inv.outDir!);
