@@ -25,8 +25,9 @@ const CLAIM_MAX_MS = 24 * 60 * 60 * 1000;
 
 export interface PrefillResult {
   restored: StatEvent[];
-  /** Units left to cargo: already in the target dir, or a blob that is missing or damaged. */
+  /** Units left to cargo: already in the target dir... */
   present: number;
+  /** ...or not restored whole (a blob missing or damaged, a file that could not be written). */
   unavailable: number;
 }
 
@@ -63,26 +64,33 @@ export function prefillTarget(
   const time = new Date();
   // The blobs' digests are checked through one memo for the whole set: a stat per blob.
   digests.openGroup(`prefill-${call.key}`);
-  for (const record of records) {
-    if (busy.has(record.profileDir) || exists(join(record.profileDir, ".fingerprint", record.unit))) {
-      result.present++;
-      continue;
+  try {
+    for (const record of records) {
+      if (busy.has(record.profileDir) || exists(join(record.profileDir, ".fingerprint", record.unit))) {
+        result.present++;
+        continue;
+      }
+      const blobs = intactBlobs(record, store, digests);
+      try {
+        if (!blobs) throw new Error("a blob is missing or damaged");
+        writeUnit(record, blobs, time);
+      } catch (err) {
+        // Without its fingerprint (written last) the unit is one cargo builds as usual.
+        debug(`prefill: ${record.unit} left to cargo: ${(err as Error).message}`);
+        result.unavailable++;
+        continue;
+      }
+      result.restored.push({
+        outcome: "hit",
+        prefilled: true,
+        crate: record.label,
+        compileMs: record.compileMs,
+        bytesRead: record.files.reduce((sum, f) => sum + f.size, 0),
+      });
     }
-    const blobs = intactBlobs(record, store, digests);
-    if (!blobs) {
-      result.unavailable++;
-      continue;
-    }
-    writeUnit(record, blobs, time);
-    result.restored.push({
-      outcome: "hit",
-      prefilled: true,
-      crate: record.label,
-      compileMs: record.compileMs,
-      bytesRead: record.files.reduce((sum, f) => sum + f.size, 0),
-    });
+  } finally {
+    digests.closeGroup();
   }
-  digests.closeGroup();
   // The record set is in use: gc keeps it while builds read it.
   const now = new Date();
   utimesSync(recordsDir(cacheDir, call.key), now, now);
