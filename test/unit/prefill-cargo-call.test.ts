@@ -16,7 +16,7 @@ test("output and job flags are not part of the command", () => {
     ["--jobs=2"],
     ["--message-format", "json"],
   ])
-    expect(unitArgs([...base, ...extra])).toEqual(base);
+    expect(unitArgs([...base, ...extra], "/ws")).toEqual(base);
 });
 
 test("flags that change the units stay", () => {
@@ -27,5 +27,13 @@ test("flags that change the units stay", () => {
     ["cargo", "test", "-p", "app"],
     ["cargo", "build", "--profile", "dist"],
   ])
-    expect(unitArgs(args)).toEqual(args);
+    expect(unitArgs(args, "/ws")).toEqual(args);
+});
+
+test("--manifest-path naming the working directory's manifest is the command without it", () => {
+  const base = ["cargo", "build", "--release"];
+  expect(unitArgs(["cargo", "build", "--manifest-path", "/ws/Cargo.toml", "--release"], "/ws")).toEqual(base);
+  expect(unitArgs(["cargo", "build", "--manifest-path=Cargo.toml", "--release"], "/ws")).toEqual(base);
+  const other = ["cargo", "build", "--manifest-path", "/ws/sub/Cargo.toml", "--release"];
+  expect(unitArgs(other, "/ws")).toEqual(other);
 });

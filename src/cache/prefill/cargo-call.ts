@@ -5,6 +5,7 @@
  * same places. Nothing of cargo's own logic (target dir, profile, config) is re-derived here.
  */
 import { readFileSync, readlinkSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { currentBuild } from "../engine/build-id.ts";
 import { sha256Hex } from "../engine/digest.ts";
 import { rustcIdentity } from "../engine/tool-identity.ts";
@@ -33,13 +34,23 @@ const TARGET_DIR_VARS = ["CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR", "CARGO_BU
 const OUTPUT_FLAGS = new Set(["-q", "--quiet", "-v", "-vv", "--verbose", "--timings"]);
 const OUTPUT_OPTIONS = new Set(["--color", "-j", "--jobs", "--message-format"]);
 
-/** cargo's arguments without those: `cargo build -v` is the command `cargo build` is. */
-export function unitArgs(args: string[]): string[] {
+/**
+ * cargo's arguments without those: `cargo build -v` is the command `cargo build` is. So is
+ * `--manifest-path` naming the working directory's own manifest (what `galley cook` passes).
+ */
+export function unitArgs(args: string[], cwd: string): string[] {
   const kept: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const name = a.startsWith("--") ? a.split("=")[0]! : a;
     if (OUTPUT_FLAGS.has(name)) continue;
+    if (name === "--manifest-path") {
+      const value = a.includes("=") ? a.slice(a.indexOf("=") + 1) : (args[i + 1] ?? "");
+      if (resolve(cwd, value) === join(cwd, "Cargo.toml")) {
+        if (!a.includes("=")) i++;
+        continue;
+      }
+    }
     if (OUTPUT_OPTIONS.has(name)) {
       if (!a.includes("=")) i++;
       continue;
@@ -77,7 +88,7 @@ export function cargoCallOf(
       ),
     ].filter(Boolean);
     return {
-      key: sha256Hex(["prefill-v1", cwd, unitArgs(args).join("\0"), vars.join("\0"), tool].join("\n")),
+      key: sha256Hex(["prefill-v1", cwd, unitArgs(args, cwd).join("\0"), vars.join("\0"), tool].join("\n")),
       cargoPid: cargo.pid,
       cwd,
       targetDirs,
