@@ -121,6 +121,19 @@ describe("prefill", () => {
     expect(other.wrapped).toEqual(expect.arrayContaining(REGISTRY));
   });
 
+  test("two builds of the command started together in one target dir both pass, the program right", async () => {
+    removeDir(join(dir, "target"));
+    const env = { ...process.env, RUSTC_WRAPPER: GALLEY, GALLEY_DIR: cacheDir, CARGO_INCREMENTAL: "0" };
+    const builds = [0, 1].map(() =>
+      Bun.spawn(["cargo", "build"], { cwd: dir, env, stdout: "pipe", stderr: "pipe" }),
+    );
+    const codes = await Promise.all(builds.map((b) => b.exited));
+    expect(codes).toEqual([0, 0]);
+    const app = join(dir, "target", "debug", "app");
+    expect(readFileSync(app).equals(cold.binary)).toBe(true);
+    expect(ok(run([app], { cwd: dir }), "app").stdout).toBe(cold.output);
+  });
+
   test("GALLEY_PREFILL=0 turns it off", () => {
     const off = build({ GALLEY_PREFILL: "0" });
     expect(off.prefilled).toEqual([]);

@@ -13,6 +13,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, wri
 import { dirname, join } from "node:path";
 import { debug } from "../../util/term.ts";
 import { currentBuild } from "../engine/build-id.ts";
+import { sha256Hex } from "../engine/digest.ts";
 import type { FileDigests } from "../engine/file-digest.ts";
 import { copyOutput, writeOutput } from "../engine/output-files.ts";
 import type { StatEvent } from "../engine/stat-event.ts";
@@ -60,6 +61,12 @@ export function prefillTarget(
   if (records.length === 0) return undefined;
   const result: PrefillResult = { restored: [], present: 0, unavailable: 0 };
   const busy = lockedProfileDirs(records);
+  const releases: (() => void)[] = [];
+  for (const dir of new Set(records.map((r) => r.profileDir))) {
+    const release = busy.has(dir) ? undefined : claimProfileDir(cacheDir, dir);
+    if (release) releases.push(release);
+    else busy.add(dir);
+  }
   // One time for every file: cargo rebuilds a unit whose dependency's outputs are newer than its own.
   const time = new Date();
   // The blobs' digests are checked through one memo for the whole set: a stat per blob.
@@ -90,6 +97,7 @@ export function prefillTarget(
     }
   } finally {
     digests.closeGroup();
+    for (const release of releases) release();
   }
   // The record set is in use: gc keeps it while builds read it.
   const now = new Date();
@@ -143,6 +151,28 @@ function writeUnit(record: UnitRecord, blobs: Map<string, string>, time: Date): 
 
 const isHashFile = (name: string) =>
   !name.includes(".") && !name.startsWith("dep-") && !name.startsWith("output-");
+
+/** A claim on a profile dir older than this belongs to a prefill that died. */
+const PROFILE_CLAIM_MAX_MS = 10 * 60 * 1000;
+
+/**
+ * One prefill at a time per profile dir: two builds of one command started together both probe
+ * before either cargo takes its lock, and the second would rewrite files the first cargo reads.
+ * The second leaves the dir to its cargo, which waits for the first one's lock.
+ */
+function claimProfileDir(cacheDir: string, profileDir: string): (() => void) | undefined {
+  const file = join(claimsDir(cacheDir), `dir-${sha256Hex(profileDir).slice(0, 32)}`);
+  try {
+    if (Date.now() - statSync(file).mtimeMs > PROFILE_CLAIM_MAX_MS) rmSync(file, { force: true });
+  } catch {}
+  try {
+    mkdirSync(claimsDir(cacheDir), { recursive: true });
+    writeFileSync(file, String(process.pid), { flag: "wx" });
+  } catch {
+    return undefined;
+  }
+  return () => rmSync(file, { force: true });
+}
 
 /**
  * Profile dirs another cargo holds its lock on (`.cargo-lock`, listed in /proc/locks by inode):
