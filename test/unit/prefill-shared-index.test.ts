@@ -9,7 +9,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { sha256Hex } from "../../src/cache/engine/digest.ts";
 import type { CargoCall } from "../../src/cache/prefill/cargo-call.ts";
-import { fetchIndex, publishIndex, uploadRecord } from "../../src/cache/prefill/shared-index.ts";
+import { fetchIndex, publishIndex } from "../../src/cache/prefill/shared-index.ts";
 import { readRecords, type UnitRecord, writeRecordText } from "../../src/cache/prefill/unit-record.ts";
 import { DiskStore } from "../../src/cache/store/disk.ts";
 import { newReport } from "../../src/cache/store/report.ts";
@@ -44,7 +44,7 @@ async function published(profileDir: string): Promise<DiskStore> {
   await shared.putBlob(sha256Hex(RLIB), RLIB);
   const rec = record(profileDir);
   const text = JSON.stringify(rec);
-  await uploadRecord(shared, sha256Hex(text), Buffer.from(text));
+  await shared.putBlob(sha256Hex(text), Buffer.from(text));
   writeRecordText(a, KEY, rec.unit, text);
   await publishIndex(a, KEY, shared);
   return shared;

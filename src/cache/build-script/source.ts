@@ -15,14 +15,22 @@ export type PackageSource =
 
 export const WORKSPACE_OPT_IN = "GALLEY_CACHE_WORKSPACE_BUILD_SCRIPTS";
 
+/** A registry package's source dir (`<cargo home>/registry/src/<index>/<name>-<version>`), taken apart. */
+export function registryPackageOf(
+  manifestDir: string,
+): { home: string; index: string; pkg: string } | undefined {
+  const m = /^(.*)\/registry\/src\/([^/]+)\/([^/]+)$/.exec(manifestDir);
+  return m ? { home: m[1]!, index: m[2]!, pkg: m[3]! } : undefined;
+}
+
 export function packageSourceOf(
   manifestDir: string,
   env: Record<string, string | undefined>,
   digests: FileDigests,
 ): PackageSource {
-  const registry = /^(.*)\/registry\/src\/([^/]+)\/([^/]+)$/.exec(manifestDir);
+  const registry = registryPackageOf(manifestDir);
   if (registry) {
-    const [, home, index, pkg] = registry as unknown as [string, string, string, string];
+    const { home, index, pkg } = registry;
     const crate = digests.digest(join(home, "registry", "cache", index, `${pkg}.crate`));
     if (!crate) return { kind: "refused", reason: "registry package without its .crate file" };
     return { kind: "registry", identity: `crate:${crate}` };

@@ -18,12 +18,8 @@ import { isWithin, profileDirOf } from "../engine/path-tokens.ts";
 import { runPlain } from "../engine/run-compiler.ts";
 import { recordStat, type StatEvent } from "../engine/stats.ts";
 import { resolveOnPath } from "../engine/tool-identity.ts";
-import { PREFILL_VAR } from "../prefill/at-probe.ts";
-import { notePending, sweepPending } from "../prefill/capture.ts";
-import { cargoCallOf } from "../prefill/cargo-call.ts";
-import { DiskStore } from "../store/disk.ts";
+import { recordForPrefill } from "../prefill/capture.ts";
 import { newReport } from "../store/report.ts";
-import type { Store } from "../store/store.ts";
 import { envForScript, wrapperIsGalley } from "./cc-name.ts";
 import { parseDirectives } from "./directives.ts";
 import { runBasePartsOf } from "./key.ts";
@@ -98,7 +94,13 @@ export async function runBuildScript(script: string, args: string[]): Promise<nu
     };
     if ((await cache.lookup(spec)) === "hit") {
       event.outcome = "hit";
-      await noteRunForPrefill(dir, store, outDir, env, event, registry, digests);
+      await recordForPrefill(
+        dir,
+        store,
+        digests,
+        env,
+        registry ? prefillNote(outDir, env, event) : undefined,
+      );
       event.wrapperMs = performance.now() - started;
       noteStoreReport(event, report);
       recordStat(dir, event);
@@ -123,47 +125,31 @@ export async function runBuildScript(script: string, args: string[]): Promise<nu
   } catch (err) {
     storeFailed(dir, err, event);
   }
-  await noteRunForPrefill(dir, store, outDir, env, event, registry && event.reason === "stored", digests);
+  const stored = registry && event.reason === "stored";
+  await recordForPrefill(dir, store, digests, env, stored ? prefillNote(outDir, env, event) : undefined);
   noteStoreReport(event, report);
   recordStat(dir, event);
   return 0;
 }
 
 /**
- * Notes a registry package's run for prefill (its whole `build/<unit>/` dir: OUT_DIR and what cargo
- * kept of the run), then records the units of this build noted earlier that cargo has finished.
+ * For prefill: a registry package's run is noted as its whole `build/<unit>/` dir (OUT_DIR and what
+ * cargo keeps of the run), `<profile>/build/<unit>/out` being OUT_DIR.
  */
-async function noteRunForPrefill(
-  dir: string,
-  store: Store,
-  outDir: string,
-  env: Env,
-  event: StatEvent,
-  noted: boolean,
-  digests: FileDigests,
-): Promise<void> {
-  if (env[PREFILL_VAR] === "0") return;
-  try {
-    const unitDir = dirname(outDir);
-    const call =
-      noted && env.RUSTC && basename(dirname(unitDir)) === "build"
-        ? cargoCallOf(env.RUSTC, dir, env)
-        : undefined;
-    if (call) {
-      const unit = basename(unitDir);
-      notePending(dir, {
-        key: call.key,
-        unit,
-        label: event.crate ?? "?",
-        compileMs: event.compileMs ?? 0,
-        profileDir: dirname(dirname(unitDir)),
-        dir: `build/${unit}`,
-      });
-    }
-    await sweepPending(dir, digests, new DiskStore(dir), store instanceof DiskStore ? undefined : store);
-  } catch {
-    // prefill is an optimisation only
-  }
+function prefillNote(outDir: string, env: Env, event: StatEvent) {
+  const unitDir = dirname(outDir);
+  if (!env.RUSTC || basename(dirname(unitDir)) !== "build") return undefined;
+  const unit = basename(unitDir);
+  return {
+    rustc: env.RUSTC,
+    unit: {
+      unit,
+      label: event.crate ?? "?",
+      compileMs: event.compileMs ?? 0,
+      profileDir: dirname(dirname(unitDir)),
+      dir: `build/${unit}`,
+    },
+  };
 }
 
 /** Stores the run; returns why it may not be restored instead, if so. */

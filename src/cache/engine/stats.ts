@@ -57,25 +57,27 @@ const statsFile = (dir: string) => join(dir, "v1", "stats.log");
 const zeroedFile = (dir: string) => join(dir, "v1", "stats.zeroed");
 
 export function recordStat(dir: string, event: StatEvent): void {
-  try {
-    mkdirSync(join(dir, "v1"), { recursive: true });
-    appendFileSync(statsFile(dir), `${JSON.stringify(event)}\n`);
-  } catch {
-    // statistics never fail a build
-  }
+  appendEvents(dir, [event]);
   journalEvent(dir, event);
 }
 
 /** Several units' events from one process, in one write each to the stats log and the journal. */
 export function recordStats(dir: string, items: { event: StatEvent; info: UnitInfo }[]): void {
   if (items.length === 0) return;
+  appendEvents(
+    dir,
+    items.map(({ event }) => event),
+  );
+  journalEvents(dir, items);
+}
+
+function appendEvents(dir: string, events: StatEvent[]): void {
   try {
     mkdirSync(join(dir, "v1"), { recursive: true });
-    appendFileSync(statsFile(dir), items.map(({ event }) => `${JSON.stringify(event)}\n`).join(""));
+    appendFileSync(statsFile(dir), events.map((e) => `${JSON.stringify(e)}\n`).join(""));
   } catch {
     // statistics never fail a build
   }
-  journalEvents(dir, items);
 }
 
 /** Every recorded event, oldest first (a torn line from a writer that died is skipped). */

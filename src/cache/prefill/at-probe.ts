@@ -5,22 +5,20 @@ import { cacheStore } from "../engine/cache-store.ts";
 import { cacheConfig } from "../engine/config.ts";
 import { FileDigests } from "../engine/file-digest.ts";
 import { beQuiet } from "../engine/notice.ts";
-import { recordStats } from "../engine/stats.ts";
+import { kindOf, recordStats } from "../engine/stats.ts";
 import { storeConfig } from "../engine/store-config.ts";
 import { DiskStore } from "../store/disk.ts";
 import { newReport } from "../store/report.ts";
+import { prefillOff } from "./capture.ts";
 import { type CargoCall, cargoCallOf } from "./cargo-call.ts";
 import { claimBuild, prefillTarget } from "./restore.ts";
 import { fetchIndex } from "./shared-index.ts";
 import { recordsDir } from "./unit-record.ts";
 
-/** `GALLEY_PREFILL=0` turns prefill off: every unit then goes through the wrapper. */
-export const PREFILL_VAR = "GALLEY_PREFILL";
-
 type Env = Record<string, string | undefined>;
 
 export async function prefillAtProbe(rustc: string, env: Env): Promise<void> {
-  if (env[PREFILL_VAR] === "0") return;
+  if (prefillOff(env)) return;
   beQuiet();
   try {
     const dir = cacheConfig(env).dir;
@@ -43,9 +41,13 @@ export async function prefillAtProbe(rustc: string, env: Env): Promise<void> {
       dir,
       result.restored.map((event) => ({
         event,
-        info: event.crate?.startsWith("build_script:")
-          ? { kind: "build-script" as const, name: `${event.crate.slice(13)} (build script run)` }
-          : { kind: "rustc" as const, name: event.crate ?? "?" },
+        info:
+          kindOf(event.crate) === "buildScript"
+            ? {
+                kind: "build-script" as const,
+                name: `${event.crate?.replace(/^[^:]*:/, "")} (build script run)`,
+              }
+            : { kind: "rustc" as const, name: event.crate ?? "?" },
       })),
     );
     debug(

@@ -6,14 +6,16 @@
  * treats its sources as immutable), and only after galley itself restored or stored its outputs.
  */
 import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { debug } from "../../util/term.ts";
+import { registryPackageOf } from "../build-script/source.ts";
 import { currentBuild } from "../engine/build-id.ts";
 import { sha256Hex } from "../engine/digest.ts";
 import type { FileDigests } from "../engine/file-digest.ts";
-import type { DiskStore } from "../store/disk.ts";
+import { DiskStore } from "../store/disk.ts";
 import type { Store } from "../store/store.ts";
-import { publishIndex, uploadRecord } from "./shared-index.ts";
+import { cargoCallOf } from "./cargo-call.ts";
+import { publishIndex } from "./shared-index.ts";
 import {
   isRelative,
   pendingDir,
@@ -21,6 +23,8 @@ import {
   type UnitRecord,
   writeRecordText,
 } from "./unit-record.ts";
+
+type Env = Record<string, string | undefined>;
 
 export interface PendingUnit {
   /** The cargo command's key (cargo-call.ts). */
@@ -54,12 +58,42 @@ const PENDING_MAX_MS = 60 * 60 * 1000;
 /** The timestamp of a file can lag the clock by a tick; fingerprints are compared with this slack. */
 const CLOCK_SLACK_MS = 50;
 
+/** `GALLEY_PREFILL=0` turns prefill off: nothing is put back or recorded. */
+export const prefillOff = (env: Env) => env.GALLEY_PREFILL === "0";
+
 /** A registry package's source dir (`…/registry/src/<index>/<name>-<version>`). */
 export function isRegistryPackage(manifestDir: string | undefined): boolean {
-  return manifestDir !== undefined && /\/registry\/src\/[^/]+\/[^/]+\/?$/.test(manifestDir);
+  return manifestDir !== undefined && registryPackageOf(resolve(manifestDir)) !== undefined;
 }
 
-export function notePending(cacheDir: string, unit: Omit<PendingUnit, "ended">): void {
+/**
+ * What a wrapper does for prefill as it ends: notes its own unit (when it is one to record, with
+ * the rustc cargo uses), then records the units of this build noted earlier that cargo has
+ * finished since. Never fails the wrapper.
+ */
+export async function recordForPrefill(
+  cacheDir: string,
+  store: Store,
+  digests: FileDigests,
+  env: Env,
+  note?: { rustc: string; unit: Omit<PendingUnit, "key" | "ended"> },
+): Promise<void> {
+  if (prefillOff(env)) return;
+  try {
+    const call = note ? cargoCallOf(note.rustc, cacheDir, env) : undefined;
+    if (call && note) notePending(cacheDir, { ...note.unit, key: call.key });
+    await sweepPending(
+      cacheDir,
+      digests,
+      new DiskStore(cacheDir),
+      store instanceof DiskStore ? undefined : store,
+    );
+  } catch {
+    // prefill is an optimisation only
+  }
+}
+
+function notePending(cacheDir: string, unit: Omit<PendingUnit, "ended">): void {
   try {
     const dir = pendingDir(cacheDir, currentBuild().id);
     mkdirSync(dir, { recursive: true });
@@ -71,7 +105,7 @@ export function notePending(cacheDir: string, unit: Omit<PendingUnit, "ended">):
 }
 
 /** Records the noted units of this build whose fingerprints cargo has written since. */
-export async function sweepPending(
+async function sweepPending(
   cacheDir: string,
   digests: FileDigests,
   store: DiskStore,
@@ -105,7 +139,7 @@ export async function sweepPending(
       if (!record) continue;
       const text = JSON.stringify(record);
       // Shared first: a record is here only once the shared store has its bytes.
-      if (shared) await uploadRecord(shared, sha256Hex(text), Buffer.from(text)).catch(() => {});
+      if (shared) await shared.putBlob(sha256Hex(text), Buffer.from(text)).catch(() => {});
       writeRecordText(cacheDir, pending.key, record.unit, text);
       changed.add(pending.key);
     } catch (err) {

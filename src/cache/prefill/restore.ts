@@ -9,8 +9,18 @@
  * unit gets one timestamp, so that no restored dependency looks newer than its dependents; the
  * fingerprint goes in last, so a unit cut short is one cargo rebuilds.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
+import { tryLockFile } from "../../util/lock-file.ts";
 import { debug } from "../../util/term.ts";
 import { currentBuild } from "../engine/build-id.ts";
 import { sha256Hex } from "../engine/digest.ts";
@@ -19,7 +29,7 @@ import { copyOutput, writeOutput } from "../engine/output-files.ts";
 import type { StatEvent } from "../engine/stat-event.ts";
 import type { DiskStore } from "../store/disk.ts";
 import type { CargoCall } from "./cargo-call.ts";
-import { claimsDir, readRecords, recordsDir, type UnitRecord } from "./unit-record.ts";
+import { claimsDir, hashFilesOf, readRecords, recordsDir, type UnitRecord } from "./unit-record.ts";
 
 /** A claim (one per build) older than this is removed by the next claimer. */
 const CLAIM_MAX_MS = 24 * 60 * 60 * 1000;
@@ -73,7 +83,7 @@ export function prefillTarget(
   digests.openGroup(`prefill-${call.key}`);
   try {
     for (const record of records) {
-      if (busy.has(record.profileDir) || exists(join(record.profileDir, ".fingerprint", record.unit))) {
+      if (busy.has(record.profileDir) || existsSync(join(record.profileDir, ".fingerprint", record.unit))) {
         result.present++;
         continue;
       }
@@ -126,7 +136,7 @@ function intactBlobs(
 
 function writeUnit(record: UnitRecord, blobs: Map<string, string>, time: Date): void {
   const root = record.targetRoot;
-  if (root && !exists(root.path)) {
+  if (root && !existsSync(root.path)) {
     mkdirSync(root.path, { recursive: true });
     writeFileSync(join(root.path, "CACHEDIR.TAG"), root.tag);
   }
@@ -141,16 +151,15 @@ function writeUnit(record: UnitRecord, blobs: Map<string, string>, time: Date): 
   const fpDir = join(record.profileDir, ".fingerprint", record.unit);
   mkdirSync(fpDir, { recursive: true });
   // The hash files last: until they are there, cargo sees no fingerprint and rebuilds the unit.
-  const names = Object.keys(record.fingerprint).sort((a, b) => Number(isHashFile(a)) - Number(isHashFile(b)));
+  const names = Object.keys(record.fingerprint);
+  const hashes = new Set(hashFilesOf(names));
+  names.sort((a, b) => Number(hashes.has(a)) - Number(hashes.has(b)));
   for (const name of names) {
     const dest = join(fpDir, name);
     writeFileSync(dest, Buffer.from(record.fingerprint[name]!, "base64"));
     utimesSync(dest, time, time);
   }
 }
-
-const isHashFile = (name: string) =>
-  !name.includes(".") && !name.startsWith("dep-") && !name.startsWith("output-");
 
 /** A claim on a profile dir older than this belongs to a prefill that died. */
 const PROFILE_CLAIM_MAX_MS = 10 * 60 * 1000;
@@ -161,17 +170,10 @@ const PROFILE_CLAIM_MAX_MS = 10 * 60 * 1000;
  * The second leaves the dir to its cargo, which waits for the first one's lock.
  */
 function claimProfileDir(cacheDir: string, profileDir: string): (() => void) | undefined {
-  const file = join(claimsDir(cacheDir), `dir-${sha256Hex(profileDir).slice(0, 32)}`);
-  try {
-    if (Date.now() - statSync(file).mtimeMs > PROFILE_CLAIM_MAX_MS) rmSync(file, { force: true });
-  } catch {}
-  try {
-    mkdirSync(claimsDir(cacheDir), { recursive: true });
-    writeFileSync(file, String(process.pid), { flag: "wx" });
-  } catch {
-    return undefined;
-  }
-  return () => rmSync(file, { force: true });
+  return tryLockFile(
+    join(claimsDir(cacheDir), `dir-${sha256Hex(profileDir).slice(0, 32)}`),
+    PROFILE_CLAIM_MAX_MS,
+  );
 }
 
 /**
@@ -197,13 +199,4 @@ function lockedProfileDirs(records: UnitRecord[]): Set<string> {
     } catch {}
   }
   return busy;
-}
-
-function exists(path: string): boolean {
-  try {
-    statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

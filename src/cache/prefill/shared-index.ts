@@ -18,11 +18,6 @@ const FETCH_BATCH_BYTES = 64 * 1024 * 1024;
 
 const indexKey = (key: string) => sha256Hex(`galley prefill index v1\0${key}`);
 
-/** Uploads a record's bytes; called before the record is written locally (see publishIndex). */
-export async function uploadRecord(store: Store, digest: string, bytes: Uint8Array): Promise<void> {
-  await store.putBlob(digest, bytes);
-}
-
 /**
  * Uploads an index listing every record this machine holds for `key`. A record file is written
  * only after its bytes were uploaded, so the index never names a blob the store lacks. Two

@@ -143,3 +143,8 @@ export function isRelative(path: string): boolean {
     .split("/")
     .every((part) => part !== "" && part !== "." && part !== ".." && !part.includes("\0"));
 }
+
+/** Of a `.fingerprint/<unit>/` listing, the files holding cargo's hash: each `<name>` beside a `<name>.json`. */
+export function hashFilesOf(names: string[]): string[] {
+  return names.filter((n) => names.includes(`${n}.json`));
+}

@@ -17,12 +17,9 @@ import { describeUnit } from "../engine/journal.ts";
 import { noticeOnce } from "../engine/notice.ts";
 import { runPlain } from "../engine/run-compiler.ts";
 import { recordStat, type StatEvent } from "../engine/stats.ts";
-import { PREFILL_VAR, prefillAtProbe } from "../prefill/at-probe.ts";
-import { isRegistryPackage, notePending, sweepPending } from "../prefill/capture.ts";
-import { cargoCallOf } from "../prefill/cargo-call.ts";
-import { DiskStore } from "../store/disk.ts";
+import { prefillAtProbe } from "../prefill/at-probe.ts";
+import { isRegistryPackage, recordForPrefill } from "../prefill/capture.ts";
 import { newReport } from "../store/report.ts";
-import type { Store } from "../store/store.ts";
 import { expectedOutputs, parseRustcArgs, type RustcInvocation } from "./args.ts";
 import { parseDepInfo } from "./dep-info.ts";
 import { basePartsOf } from "./key.ts";
@@ -79,7 +76,7 @@ export async function runRustcWrapper(rustc: string, args: string[]): Promise<nu
     if (outcome === "hit") {
       event.outcome = "hit";
       launchThroughGalley(inv, cwd, env);
-      await noteForPrefill(dir, store, inv, rustc, cwd, env, event, digests);
+      await recordForPrefill(dir, store, digests, env, prefillNote(inv, rustc, cwd, env, event));
       event.wrapperMs = performance.now() - started;
       noteStoreReport(event, report);
       recordStat(dir, event);
@@ -105,15 +102,13 @@ export async function runRustcWrapper(rustc: string, args: string[]): Promise<nu
     );
   noteStoreReport(event, report);
   launchThroughGalley(inv, cwd, env);
-  await noteForPrefill(
+  const stored = event.reason === "stored";
+  await recordForPrefill(
     dir,
     store,
-    inv,
-    rustc,
-    cwd,
+    digests,
     env,
-    event,
-    event.reason === "stored" ? digests : undefined,
+    stored ? prefillNote(inv, rustc, cwd, env, event) : undefined,
   );
   // A miss's own cost is its wrapper time less the compile.
   event.wrapperMs = performance.now() - started;
@@ -129,43 +124,23 @@ function launchThroughGalley(inv: RustcInvocation, cwd: string, env: Env): void 
 }
 
 /**
- * Notes this unit for prefill when it is a registry package's and galley holds its outputs, then
- * records the units of this build noted earlier whose fingerprints cargo has written since.
+ * For prefill: a registry package's unit whose outputs galley holds is noted (its outputs in
+ * `deps/`, or a build script's whole `build/<unit>/`), by cargo's name for it, `<package><extra-filename>`.
  */
-async function noteForPrefill(
-  dir: string,
-  store: Store,
-  inv: RustcInvocation,
-  rustc: string,
-  cwd: string,
-  env: Env,
-  event: StatEvent,
-  digests: FileDigests | undefined,
-): Promise<void> {
-  if (env[PREFILL_VAR] === "0") return;
-  const sweeper = digests ?? new FileDigests(dir);
-  try {
-    const outDir = resolve(cwd, inv.outDir!);
-    const unit = `${env.CARGO_PKG_NAME ?? ""}${inv.extraFilename}`;
-    const call =
-      digests && env.CARGO_PKG_NAME && inv.extraFilename && isRegistryPackage(env.CARGO_MANIFEST_DIR)
-        ? cargoCallOf(rustc, dir, env)
-        : undefined;
-    if (call) {
-      const base = { key: call.key, unit, label: inv.crateName ?? "?", compileMs: event.compileMs ?? 0 };
-      if (basename(outDir) === "deps")
-        notePending(dir, {
-          ...base,
-          profileDir: dirname(outDir),
-          files: expectedOutputs(inv).map((n) => `deps/${n}`),
-        });
-      else if (isBuildScriptCompile(inv) && basename(outDir) === unit)
-        notePending(dir, { ...base, profileDir: dirname(dirname(outDir)), dir: `build/${unit}` });
-    }
-    await sweepPending(dir, sweeper, new DiskStore(dir), store instanceof DiskStore ? undefined : store);
-  } catch {
-    // prefill is an optimisation only
-  }
+function prefillNote(inv: RustcInvocation, rustc: string, cwd: string, env: Env, event: StatEvent) {
+  if (!env.CARGO_PKG_NAME || !inv.extraFilename || !isRegistryPackage(env.CARGO_MANIFEST_DIR))
+    return undefined;
+  const outDir = resolve(cwd, inv.outDir!);
+  const unit = `${env.CARGO_PKG_NAME}${inv.extraFilename}`;
+  const base = { unit, label: inv.crateName ?? "?", compileMs: event.compileMs ?? 0 };
+  if (basename(outDir) === "deps")
+    return {
+      rustc,
+      unit: { ...base, profileDir: dirname(outDir), files: expectedOutputs(inv).map((n) => `deps/${n}`) },
+    };
+  if (isBuildScriptCompile(inv) && basename(outDir) === unit)
+    return { rustc, unit: { ...base, profileDir: dirname(dirname(outDir)), dir: `build/${unit}` } };
+  return undefined;
 }
 
 const OUT_DIR_TOKEN = "@@GALLEY_OUT_DIR@@";

@@ -15,6 +15,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
+import { tryLockFile } from "../../util/lock-file.ts";
 import { isDigest, sha256Hex } from "../engine/digest.ts";
 import { type ActionResult, CorruptEntry, isActionResult, type Store } from "./store.ts";
 
@@ -178,20 +179,12 @@ export class DiskStore implements Store {
    * died). Returns undefined when another gc holds the lock.
    */
   gcLocked(limit: number): { removed: number; freedBytes: number } | undefined {
-    const lock = join(this.base, "gc.lock");
-    mkdirSync(this.base, { recursive: true });
-    try {
-      if (Date.now() - statSync(lock).mtimeMs > 10 * 60 * 1000) rmSync(lock, { force: true });
-    } catch {}
-    try {
-      writeFileSync(lock, String(process.pid), { flag: "wx" });
-    } catch {
-      return undefined;
-    }
+    const release = tryLockFile(join(this.base, "gc.lock"), 10 * 60 * 1000);
+    if (!release) return undefined;
     try {
       return this.gc(limit);
     } finally {
-      rmSync(lock, { force: true });
+      release();
     }
   }
 
