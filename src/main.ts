@@ -1,8 +1,9 @@
 #!/usr/bin/env bun
 /**
  * Entry point. The wrapper runs once per crate, so its path loads only the cache modules: the
- * commands (TOML, the Dockerfile parser, the lint rules) are imported only when a command runs.
- * No top-level await: the executable is compiled to bytecode for a fast start.
+ * commands (TOML, the Dockerfile parser, the lint rules, the gRPC client) are imported only when
+ * they run. The executable is built with code splitting, so what is not imported is not even loaded
+ * (a wrapper start loads ~100 KB of the ~840 KB program); its chunks are compiled to bytecode.
  *
  * The executable is built to start with JavaScriptCore's JIT held back (package.json's build line):
  * a wrapper lives ~15 ms and its hashing and copying are native, so compiling its run-once
