@@ -143,6 +143,12 @@ function statRows(
       "Median wrapper time on a hit",
       s.medianHitWrapperMs === null ? "-" : `${s.medianHitWrapperMs.toFixed(1)} ms`,
     ],
+    [
+      "galley's own CPU (compilers excluded)",
+      s.wrapperProcesses === 0
+        ? "-"
+        : `${(s.wrapperCpuMs / 1000).toFixed(1)} s in ${s.wrapperProcesses} processes (${(s.wrapperCpuMs / s.wrapperProcesses).toFixed(1)} ms each)`,
+    ],
     ["Bytes read / written", `${mib(s.bytesRead)} / ${mib(s.bytesWritten)}`],
     ["Store size / limit", `${mib(storeBytes)} / ${mib(config.maxSize)}`],
   ];

@@ -25,8 +25,12 @@ describe("galley stats", () => {
     expect(s.misses).toBe(0);
     expect(typeof s.compileMsSaved).toBe("number");
     expect(s.storeBytes).toBeGreaterThan(0);
+    // Each wrapper process records its own CPU, the compilers' left out.
+    expect(s.wrapperProcesses).toBe(6);
+    expect(s.wrapperCpuMs).toBeGreaterThan(0);
     const text = ok(galley(["stats"], { cwd: p.dir, env })).stdout;
     expect(text).toMatch(/Hits\s+6/);
+    expect(text).toMatch(/galley's own CPU \(compilers excluded\)\s+[\d.]+ s in 6 processes \([\d.]+ ms each\)/);
   });
 
   test("--zero resets the counters", () => {

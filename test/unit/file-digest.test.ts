@@ -55,3 +55,31 @@ test("a missing source reads as missing, and a damaged memo is ignored", () => {
   writeFileSync(join(cacheDir, "v1", "digests", "units", "unit-torn"), '{"oops": ');
   expect(inGroup("unit-torn", src)).toBe(sha256Hex("fn kept() {}"));
 });
+
+test("a dependency's output of 64 KiB or more is memoised on its own", () => {
+  const rmeta = join(dir, "libdep.rmeta");
+  const bytes = new Uint8Array(300 * 1024).map((_, i) => (i * 7) % 251);
+  writeFileSync(rmeta, bytes);
+  const old = new Date(Date.now() - 60_000);
+  utimesSync(rmeta, old, old);
+  Bun.sleepSync(150);
+  // Hashed once, then answered by its memo: a memo whose digest was swapped for another is what a
+  // second process sees.
+  expect(new FileDigests(cacheDir).digest(rmeta)).toBe(sha256Hex(bytes));
+  const memoDir = join(cacheDir, "v1", "digests");
+  const memo = readdirSync(memoDir, { recursive: true, encoding: "utf8" })
+    .map((f) => join(memoDir, f))
+    .find((f) => /\/[0-9a-f]{64}$/.test(f) && readFileSync(f, "utf8").endsWith(sha256Hex(bytes)));
+  expect(memo).toBeDefined();
+  const swapped = sha256Hex("another");
+  writeFileSync(memo!, readFileSync(memo!, "utf8").replace(sha256Hex(bytes), swapped));
+  expect(new FileDigests(cacheDir).digest(rmeta)).toBe(swapped);
+  // A small one is hashed every time, never memoised.
+  const small = join(dir, "libsmall.rmeta");
+  writeFileSync(small, "tiny");
+  utimesSync(small, old, old);
+  Bun.sleepSync(150);
+  const before = readdirSync(memoDir, { recursive: true }).length;
+  expect(new FileDigests(cacheDir).digest(small)).toBe(sha256Hex("tiny"));
+  expect(readdirSync(memoDir, { recursive: true }).length).toBe(before);
+});

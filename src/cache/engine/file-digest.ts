@@ -12,8 +12,12 @@ import { isDigest, sha256Hex } from "./digest.ts";
 const RACY_MS = 2000;
 /** Timestamps come from the kernel's coarse clock (a few ms per tick): well above that. */
 const RACY_FINE_MS = 100;
-/** Smaller files are hashed again rather than memoised: hashing 1 MiB costs less than a memo write. */
-export const MEMO_MIN_BYTES = 1 << 20;
+/**
+ * Smaller files are hashed again rather than memoised. Above it, a memo read is cheaper than a
+ * read and a hash: a dependency's .rmeta (a few hundred KB) is read by each of its dependents, and
+ * hashing those again was ~220 MB per cold build of a 200-crate service.
+ */
+export const MEMO_MIN_BYTES = 64 * 1024;
 
 /**
  * Whether the file may still change without its stamp changing. `ownWrite`: galley wrote the

@@ -17,6 +17,11 @@ export interface StatEvent {
   bytesWritten?: number;
   /** The wrapper's own time from start to exit. */
   wrapperMs?: number;
+  /**
+   * The CPU (user+sys) of the wrapper process itself up to its record, compilers and build scripts
+   * excluded: what galley costs a build. On the first event of a process only.
+   */
+  cpuMs?: number;
   corrupt?: number;
   /** A failed compile started by a build script: a feature probe, failing on purpose. */
   probe?: boolean;

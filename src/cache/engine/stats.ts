@@ -35,6 +35,9 @@ export interface StatsSummary {
   bytesRead: number;
   bytesWritten: number;
   medianHitWrapperMs: number | null;
+  /** galley's own CPU in the processes that recorded it, compilers excluded. */
+  wrapperCpuMs: number;
+  wrapperProcesses: number;
   /** The same counts per kind of action: rustc compiles, C/C++ compiles, build-script runs. */
   byKind: Record<ActionKind, KindCounts>;
 }
@@ -73,6 +76,8 @@ export function recordStats(dir: string, items: { event: StatEvent; info: UnitIn
 
 function appendEvents(dir: string, events: StatEvent[]): void {
   try {
+    const cpu = process.cpuUsage();
+    events[0] = { ...events[0]!, cpuMs: Math.round((cpu.user + cpu.system) / 100) / 10 };
     mkdirSync(join(dir, "v1"), { recursive: true });
     appendFileSync(statsFile(dir), events.map((e) => `${JSON.stringify(e)}\n`).join(""));
   } catch {
@@ -120,6 +125,8 @@ export function readStats(dir: string): StatsSummary {
     bytesRead: 0,
     bytesWritten: 0,
     medianHitWrapperMs: null,
+    wrapperCpuMs: 0,
+    wrapperProcesses: 0,
     byKind: {
       rustc: { hits: 0, misses: 0, passthroughs: 0 },
       cc: { hits: 0, misses: 0, passthroughs: 0 },
@@ -138,6 +145,10 @@ export function readStats(dir: string): StatsSummary {
     s.rejectedRecords += e.rejected ?? 0;
     s.unsignedRecords += e.unsigned ?? 0;
     s.remoteErrors += e.remoteErrors ?? 0;
+    if (e.cpuMs !== undefined) {
+      s.wrapperCpuMs += e.cpuMs;
+      s.wrapperProcesses++;
+    }
     if (e.outcome === "hit") {
       s.hits++;
       if (e.prefilled) s.prefilled++;
