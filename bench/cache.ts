@@ -109,6 +109,8 @@ interface Run {
   hits?: number;
   misses?: number;
   note?: string;
+  /** galley's own CPU (its wrapper processes, compilers excluded), seconds, and how many processes. */
+  own?: { cpu: number; processes: number };
 }
 const runs: Run[] = [];
 
@@ -173,6 +175,8 @@ interface GalleyStats {
   medianHitWrapperMs: number | null;
   passthroughReasons: Record<string, number>;
   byKind: Record<string, { hits: number; misses: number; passthroughs: number }>;
+  wrapperCpuMs: number;
+  wrapperProcesses: number;
 }
 
 function galleyStats(dir: string): GalleyStats {
@@ -184,7 +188,11 @@ function galleyBuild(name: string, env: Env, o: BuildOpts = {}, note = false): R
   must(sh([opts.galley, "stats", "--zero"], REPO, env), "galley stats --zero");
   const r = build(name, env, o);
   const s = galleyStats(env.GALLEY_DIR!);
-  Object.assign(r, { hits: s.hits, misses: s.misses });
+  Object.assign(r, {
+    hits: s.hits,
+    misses: s.misses,
+    own: { cpu: s.wrapperCpuMs / 1000, processes: s.wrapperProcesses },
+  });
   if (note) {
     const k = s.byKind;
     r.note = `median wrapper time on a hit ${s.medianHitWrapperMs?.toFixed(1)} ms; build-script runs ${k.buildScript?.hits} hits / ${k.buildScript?.misses} misses / ${k.buildScript?.passthroughs} run; C ${k.cc?.hits} hits / ${k.cc?.misses} misses; passthroughs ${JSON.stringify(s.passthroughReasons)}`;
@@ -349,9 +357,23 @@ function printReport(): void {
     `baseline (${baseRuns.map((r) => r.name).join("; ")}): mean of ${baseRuns.map((r) => r.seconds.toFixed(1)).join(" s and ")} s (CPU ${baseRuns.map((r) => r.cpu.toFixed(1)).join(" s and ")} s)`,
     ...(timings ? [`slowest units of galley's warm build (cargo --timings): ${timings}`] : []),
     ...neighbourRatios(),
+    ...ownCpu(),
     ...warmMedians(),
   ];
   console.log(lines.join("\n"));
+}
+
+/**
+ * What galley's own processes cost each cold build (their CPU up to their record, as `galley stats`
+ * counts it): the part of the overhead that the machine's drift does not blur.
+ */
+function ownCpu(): string[] {
+  return runs
+    .filter((r) => r.name.includes("cold") && r.own && r.own.processes > 0)
+    .map(
+      (r) =>
+        `${r.name}: galley's own CPU ${r.own!.cpu.toFixed(2)} s in ${r.own!.processes} processes (${((r.own!.cpu * 1000) / r.own!.processes).toFixed(1)} ms each), ${((100 * r.own!.cpu) / r.cpu).toFixed(2)}% of the build's CPU`,
+    );
 }
 
 /** Each galley cold build's CPU against the mean of the plain builds just before and after it. */

@@ -30,7 +30,9 @@ describe("galley stats", () => {
     expect(s.wrapperCpuMs).toBeGreaterThan(0);
     const text = ok(galley(["stats"], { cwd: p.dir, env })).stdout;
     expect(text).toMatch(/Hits\s+6/);
-    expect(text).toMatch(/galley's own CPU \(compilers excluded\)\s+[\d.]+ s in 6 processes \([\d.]+ ms each\)/);
+    expect(text).toMatch(
+      /galley's own CPU \(compilers excluded\)\s+[\d.]+ s in 6 processes \([\d.]+ ms each\)/,
+    );
   });
 
   test("--zero resets the counters", () => {

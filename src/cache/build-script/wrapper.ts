@@ -163,7 +163,8 @@ async function save(
 ): Promise<string | undefined> {
   const directives = parseDirectives(Buffer.from(ran.stdout).toString("utf8"), outDir, manifestDir);
   if (directives.unrestorable) return directives.unrestorable;
-  const outputs: OutputFile[] = [];
+  // Read whole: whether they mention the target dir or the package's place decides the key.
+  const outputs: InMemory[] = [];
   const why = collect(outDir, outDir, outputs);
   if (why) return why;
 
@@ -198,7 +199,9 @@ async function save(
 }
 
 /** Every file under OUT_DIR; why not, when something there cannot be stored (a link, a socket). */
-function collect(root: string, dir: string, into: OutputFile[]): string | undefined {
+type InMemory = Extract<OutputFile, { bytes: Uint8Array }>;
+
+function collect(root: string, dir: string, into: InMemory[]): string | undefined {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, e.name);
     if (e.isDirectory()) {

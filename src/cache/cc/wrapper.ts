@@ -164,5 +164,6 @@ function preprocessedKey(inv: CcInvocation, base: KeyParts): string | undefined 
 
 function readOutput(cwd: string, root: string, path: string): OutputFile {
   const abs = resolve(cwd, path);
-  return { name: relative(root, abs), bytes: readFileSync(abs), mode: statSync(abs).mode & 0o7777 };
+  const st = statSync(abs);
+  return { name: relative(root, abs), mode: st.mode & 0o7777, file: abs, size: st.size };
 }

@@ -3,7 +3,7 @@
  * (base key -> the inputs the last miss read -> full key -> result), all-or-nothing verified
  * restores, output replay, and storing a miss. Wrappers describe an action; this runs the cache.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { writeAllSync } from "../../util/write-sync.ts";
 import {
@@ -66,11 +66,14 @@ export interface ActionSpec {
   tokenEnv?: string[];
 }
 
-export interface OutputFile {
-  name: string;
-  bytes: Uint8Array;
-  mode: number;
-}
+/** An output to store: its bytes, or its file (a big one then streams into a local store). */
+export type OutputFile = { name: string; mode: number } & (
+  | { bytes: Uint8Array }
+  | { file: string; size: number }
+);
+
+/** A file output at least this big is copied into a local store in chunks, not read whole. */
+const STREAM_MIN_BYTES = 256 * 1024;
 
 export type LookupOutcome = "hit" | "no-entry" | "inputs-changed";
 
@@ -178,12 +181,19 @@ export class ActionCache {
     const blobs = new Map<string, Uint8Array>();
     let written = 0;
     for (const out of outputs) {
-      const bytes = spec.isText?.(out.name) ? this.relocate(out.bytes, spec.relocations) : out.bytes;
-      const digest = sha256Hex(bytes);
-      blobs.set(digest, bytes);
-      stored.push({ path: out.name, digest, size: bytes.length, mode: out.mode });
-      if (!spec.isText?.(out.name)) this.digests.record(join(spec.root, out.name), digest);
-      written += bytes.length;
+      const text = spec.isText?.(out.name) ?? false;
+      let blob: { digest: string; size: number };
+      if ("file" in out && !text && out.size >= STREAM_MIN_BYTES && this.store.putBlobFile) {
+        blob = await this.store.putBlobFile(out.file);
+      } else {
+        const raw = "bytes" in out ? out.bytes : readFileSync(out.file);
+        const bytes = text ? this.relocate(raw, spec.relocations) : raw;
+        blob = { digest: sha256Hex(bytes), size: bytes.length };
+        blobs.set(blob.digest, bytes);
+      }
+      stored.push({ path: out.name, digest: blob.digest, size: blob.size, mode: out.mode });
+      if (!text) this.digests.record(join(spec.root, out.name), blob.digest);
+      written += blob.size;
     }
     const result: ActionResult = { outputs: stored, compileMs: this.event.compileMs ?? 0 };
     if (captured.stdout.length > 0) {

@@ -183,15 +183,21 @@ async function save(
   if (!inv.emit.includes("dep-info")) return "not stored: no dep-info to learn the sources from";
   const outDir = resolve(cwd, inv.outDir!);
   const outputs: OutputFile[] = [];
+  let depInfo: string | undefined;
   for (const name of expectedOutputs(inv)) {
-    const path = join(outDir, name);
-    try {
-      outputs.push({ name, bytes: readFileSync(path), mode: statSync(path).mode & 0o7777 });
-    } catch {
-      return `not stored: rustc did not write ${name}`;
+    const file = join(outDir, name);
+    const st = statSync(file, { throwIfNoEntry: false });
+    if (!st?.isFile()) return `not stored: rustc did not write ${name}`;
+    const mode = st.mode & 0o7777;
+    if (!name.endsWith(".d")) {
+      outputs.push({ name, mode, file, size: st.size });
+      continue;
     }
+    const bytes = readFileSync(file);
+    depInfo = bytes.toString("utf8");
+    outputs.push({ name, mode, bytes });
   }
-  const depInfo = outputs.find((o) => o.name.endsWith(".d"))!;
-  await cache.save(spec, parseDepInfo(Buffer.from(depInfo.bytes).toString("utf8")), outputs, compiled);
+  if (depInfo === undefined) return "not stored: no dep-info to learn the sources from";
+  await cache.save(spec, parseDepInfo(depInfo), outputs, compiled);
   return "stored";
 }

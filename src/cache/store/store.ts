@@ -52,6 +52,11 @@ export interface Store {
   /** Stores several blobs, in as few requests as the backend allows. */
   putBlobs?(blobs: Map<string, Uint8Array>): Promise<void>;
   /**
+   * A local backend's way in for a big file: copied in chunks and hashed on the way, never held
+   * whole in memory. Returns the blob's digest and size.
+   */
+  putBlobFile?(file: string): Promise<{ digest: string; size: number }>;
+  /**
    * A local backend's file of the blob, if it holds it, so that a restore can copy it in the kernel
    * (or reflink it) rather than read it. Not verified: the caller checks the digest of the file.
    */

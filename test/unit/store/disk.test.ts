@@ -64,3 +64,22 @@ test("gc drops digest memos untouched for a week, and keeps the others", () => {
   expect(readdirSync(units)).toEqual(["recent"]);
   expect(readdirSync(shard)).toEqual([]);
 });
+
+test("a file is stored as a blob in chunks, hashed on the way; a damaged copy already there is replaced", async () => {
+  const s = fresh();
+  const src = join(s.dir, "libbig.rlib");
+  // Over a chunk, and not a multiple of one.
+  const bytes = new Uint8Array(700 * 1024 + 13).map((_, i) => (i * 31 + (i >> 9)) % 256);
+  writeFileSync(src, bytes);
+  const { digest, size } = await s.putBlobFile(src);
+  expect(digest).toBe(sha256Hex(bytes));
+  expect(size).toBe(bytes.length);
+  expect(Buffer.compare(Buffer.from((await s.getBlob(digest))!), Buffer.from(bytes))).toBe(0);
+  const blob = file(s, "cas", digest);
+  const damaged = readFileSync(blob);
+  damaged[5] = damaged[5]! ^ 0xff;
+  writeFileSync(blob, damaged);
+  await s.putBlobFile(src);
+  expect(sha256Hex(readFileSync(blob))).toBe(digest);
+  expect(readdirSync(join(s.dir, "v1", "tmp"))).toEqual([]);
+});
