@@ -18,7 +18,7 @@ import {
 } from "../store/store.ts";
 import { sha256Hex } from "./digest.ts";
 import { whyMissed, writeExplain } from "./explain-log.ts";
-import { type FileDigests, MEMO_MIN_BYTES } from "./file-digest.ts";
+import type { FileDigests } from "./file-digest.ts";
 import { directPartsOf, type KeyParts, keyOf } from "./key.ts";
 import { copyOutput, writeOutput } from "./output-files.ts";
 import { expand, type PathToken, tokenize } from "./path-tokens.ts";
@@ -74,6 +74,8 @@ export type OutputFile = { name: string; mode: number } & (
 
 /** A file output at least this big is copied into a local store in chunks, not read whole. */
 const STREAM_MIN_BYTES = 256 * 1024;
+/** Store blobs at least this big get a digest memo when stored. */
+const BLOB_MEMO_MIN_BYTES = 1 << 20;
 
 export type LookupOutcome = "hit" | "no-entry" | "inputs-changed";
 
@@ -217,8 +219,9 @@ export class ActionCache {
     // Records only after every blob they name is stored: no reader sees a record without its bytes.
     await putBlobs(this.store, blobs);
     // The first hit then finds the big blobs' digests memoised and copies them without hashing.
+    // Only the biggest: a memo is a file to create, and a miss already creates a dozen.
     for (const out of stored) {
-      const file = out.size >= MEMO_MIN_BYTES ? this.store.localBlobPath?.(out.digest) : undefined;
+      const file = out.size >= BLOB_MEMO_MIN_BYTES ? this.store.localBlobPath?.(out.digest) : undefined;
       if (file) this.digests.record(file, out.digest);
     }
     for (const key of [fullKey, ...extraKeys]) await this.store.putAction(key, result);

@@ -17,7 +17,7 @@ const RACY_FINE_MS = 100;
  * read and a hash: a dependency's .rmeta (a few hundred KB) is read by each of its dependents, and
  * hashing those again was ~220 MB per cold build of a 200-crate service.
  */
-export const MEMO_MIN_BYTES = 64 * 1024;
+const MEMO_MIN_BYTES = 64 * 1024;
 
 /**
  * Whether the file may still change without its stamp changing. `ownWrite`: galley wrote the
