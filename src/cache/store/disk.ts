@@ -91,7 +91,7 @@ export class DiskStore implements Store {
 
   /**
    * A compiler's big output, hashed as it is copied in: reading a 12 MB rlib whole into fresh
-   * memory, then hashing and writing it, cost ~30% more CPU (the page faults of the buffer).
+   * memory, then hashing and writing it, cost ~35% more CPU (the page faults of the buffer).
    */
   async putBlobFile(file: string): Promise<{ digest: string; size: number }> {
     const tmp = this.tmpFile();
