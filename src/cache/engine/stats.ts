@@ -173,6 +173,7 @@ export function readStats(dir: string): StatsSummary {
       s.errorReasons[r] = (s.errorReasons[r] ?? 0) + 1;
     }
   }
+  s.wrapperCpuMs = Math.round(s.wrapperCpuMs * 10) / 10;
   hitTimes.sort((a, b) => a - b);
   if (hitTimes.length > 0) s.medianHitWrapperMs = hitTimes[Math.floor(hitTimes.length / 2)]!;
   return s;
