@@ -147,7 +147,7 @@ function statRows(
       "galley's own CPU (compilers excluded)",
       s.wrapperProcesses === 0
         ? "-"
-        : `${(s.wrapperCpuMs / 1000).toFixed(1)} s in ${s.wrapperProcesses} processes (${(s.wrapperCpuMs / s.wrapperProcesses).toFixed(1)} ms each)`,
+        : `${s.wrapperCpuMs < 1000 ? `${Math.round(s.wrapperCpuMs)} ms` : `${(s.wrapperCpuMs / 1000).toFixed(1)} s`} in ${s.wrapperProcesses} processes (${(s.wrapperCpuMs / s.wrapperProcesses).toFixed(1)} ms each)`,
     ],
     ["Bytes read / written", `${mib(s.bytesRead)} / ${mib(s.bytesWritten)}`],
     ["Store size / limit", `${mib(storeBytes)} / ${mib(config.maxSize)}`],

@@ -31,7 +31,7 @@ describe("galley stats", () => {
     const text = ok(galley(["stats"], { cwd: p.dir, env })).stdout;
     expect(text).toMatch(/Hits\s+6/);
     expect(text).toMatch(
-      /galley's own CPU \(compilers excluded\)\s+[\d.]+ s in 6 processes \([\d.]+ ms each\)/,
+      /galley's own CPU \(compilers excluded\)\s+[\d.]+ m?s in 6 processes \([\d.]+ ms each\)/,
     );
   });
 
