@@ -376,16 +376,30 @@ function ownCpu(): string[] {
     );
 }
 
-/** Each galley cold build's CPU against the mean of the plain builds just before and after it. */
+/**
+ * Each galley cold build's CPU against the mean of the plain builds just before and after it, then
+ * the mean and the median of those ratios: one pair of builds scatters with the machine's drift.
+ */
 function neighbourRatios(): string[] {
-  return runs.flatMap((r, i) => {
+  const ratios: number[] = [];
+  const lines = runs.flatMap((r, i) => {
     const before = runs[i - 1];
     const after = runs[i + 1];
     if (!coldOnly || !r.name.startsWith("galley") || !before || !after) return [];
     const plainCpu = (before.cpu + after.cpu) / 2;
     const plainWall = (before.seconds + after.seconds) / 2;
+    ratios.push(r.cpu / plainCpu);
     return [
       `${r.name}: CPU ${(r.cpu / plainCpu).toFixed(3)}x, wall ${(r.seconds / plainWall).toFixed(3)}x the plain builds beside it`,
     ];
   });
+  if (ratios.length < 2) return lines;
+  const sorted = [...ratios].sort((x, y) => x - y);
+  const mid = sorted.length / 2;
+  const median = sorted.length % 2 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  const mean = ratios.reduce((x, y) => x + y, 0) / ratios.length;
+  return [
+    ...lines,
+    `galley cold CPU over ${ratios.length} builds: mean ${mean.toFixed(3)}x, median ${median.toFixed(3)}x the plain builds beside each`,
+  ];
 }
