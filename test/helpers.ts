@@ -12,6 +12,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { readEvents, type StatEvent } from "../src/cache/engine/stats.ts";
 
 export const REPO = resolve(import.meta.dir, "..");
 export const GALLEY = join(REPO, "dist", "galley");
@@ -69,6 +70,27 @@ export function galley(
   opts: { cwd: string; env?: Record<string, string | undefined> },
 ): RunResult {
   return run([GALLEY, ...args], opts);
+}
+
+/**
+ * `cargo build <args>` in `cwd` with galley as RUSTC_WRAPPER on the cache `cacheDir`, its stats log
+ * emptied first: the events of this build alone. Fails the test when the build fails.
+ */
+export function buildThroughGalley(
+  cwd: string,
+  cacheDir: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): StatEvent[] {
+  rmSync(join(cacheDir, "v1", "stats.log"), { force: true });
+  ok(
+    run(["cargo", "build", ...args], {
+      cwd,
+      env: { RUSTC_WRAPPER: GALLEY, GALLEY_DIR: cacheDir, CARGO_INCREMENTAL: "0", ...env },
+    }),
+    ["cargo build", ...args, "through galley"].join(" "),
+  );
+  return readEvents(cacheDir);
 }
 
 /** Like run(), but fails the test with the output when the command fails. */

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readEvents, type StatEvent } from "../../src/cache/engine/stats.ts";
-import { copyFixture, GALLEY, galley, ok, removeDir, run, tempDir } from "../helpers.ts";
+import { buildThroughGalley, copyFixture, galley, ok, removeDir, run, tempDir } from "../helpers.ts";
 
 let work: string;
 let dir: string;
@@ -28,15 +28,7 @@ interface Built {
 
 function build(at: string, env: Record<string, string> = {}, bin = "app"): Built {
   removeDir(join(at, "target"));
-  removeDir(join(cacheDir, "v1", "stats.log"));
-  ok(
-    run(["cargo", "build"], {
-      cwd: at,
-      env: { RUSTC_WRAPPER: GALLEY, GALLEY_DIR: cacheDir, CARGO_INCREMENTAL: "0", ...env },
-    }),
-    "cargo build through galley",
-  );
-  const events = readEvents(cacheDir);
+  const events = buildThroughGalley(at, cacheDir, [], env);
   const output = ok(run([join(at, "target", "debug", bin)], { cwd: at }), bin).stdout;
   return {
     events,

@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { readEvents, type StatEvent } from "../../src/cache/engine/stats.ts";
-import { copyFixture, GALLEY, ok, removeDir, run, tempDir } from "../helpers.ts";
+import type { StatEvent } from "../../src/cache/engine/stats.ts";
+import { buildThroughGalley, copyFixture, ok, removeDir, run, tempDir } from "../helpers.ts";
 
 let work: string;
 beforeAll(() => {
@@ -21,16 +21,9 @@ function release(
   cacheDir: string,
   env: Record<string, string> = {},
 ): { events: StatEvent[]; bin: Buffer } {
-  removeDir(join(cacheDir, "v1", "stats.log"));
-  ok(
-    run(["cargo", "build", "--release"], {
-      cwd: at,
-      env: { RUSTC_WRAPPER: GALLEY, GALLEY_DIR: cacheDir, CARGO_INCREMENTAL: "0", ...env },
-    }),
-    "cargo build --release through galley",
-  );
+  const events = buildThroughGalley(at, cacheDir, ["--release"], env);
   const target = env.CARGO_TARGET_DIR ?? join(at, "target");
-  return { events: readEvents(cacheDir), bin: readFileSync(join(target, "release", "app")) };
+  return { events, bin: readFileSync(join(target, "release", "app")) };
 }
 
 const labels = (events: StatEvent[], outcome: string) =>

@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { readEvents, type StatEvent } from "../../src/cache/engine/stats.ts";
-import { copyFixture, GALLEY, galley, ok, removeDir, run, tempDir } from "../helpers.ts";
+import type { StatEvent } from "../../src/cache/engine/stats.ts";
+import { buildThroughGalley, copyFixture, GALLEY, galley, ok, removeDir, run, tempDir } from "../helpers.ts";
 
 let work: string;
 let dir: string;
@@ -37,15 +37,7 @@ interface Built {
 function build(env: Record<string, string> = {}, opts: { clean?: boolean; target?: string } = {}): Built {
   const target = opts.target ?? join(dir, "target");
   if (opts.clean !== false) removeDir(target);
-  rmSync(join(cacheDir, "v1", "stats.log"), { force: true });
-  ok(
-    run(["cargo", "build"], {
-      cwd: dir,
-      env: { RUSTC_WRAPPER: GALLEY, GALLEY_DIR: cacheDir, CARGO_INCREMENTAL: "0", ...env },
-    }),
-    "cargo build through galley",
-  );
-  const events = readEvents(cacheDir);
+  const events = buildThroughGalley(dir, cacheDir, [], env);
   const app = join(target, "debug", "app");
   const names = (pick: (e: StatEvent) => boolean) =>
     [...new Set(events.filter(pick).map((e) => e.crate ?? "?"))].sort();

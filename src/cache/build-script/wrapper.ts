@@ -24,10 +24,10 @@ import { envForScript, wrapperIsGalley } from "./cc-name.ts";
 import { parseDirectives } from "./directives.ts";
 import { runBasePartsOf } from "./key.ts";
 import { packageSourceOf } from "./source.ts";
+import { buildScriptLabel, buildScriptUnit } from "./unit.ts";
 
 type Env = Record<string, string | undefined>;
 
-export const BUILD_SCRIPT_LABEL = "build_script:";
 /** The run's places: relocated on restore, keyed only where the outputs contain them. */
 const PLACE_VARS = ["OUT_DIR", "CARGO_MANIFEST_DIR"];
 
@@ -49,12 +49,8 @@ export async function runBuildScript(script: string, args: string[]): Promise<nu
   const outDir = env.OUT_DIR ? resolve(env.OUT_DIR) : undefined;
   const manifestDir = env.CARGO_MANIFEST_DIR ? resolve(env.CARGO_MANIFEST_DIR) : undefined;
   const pkg = env.CARGO_PKG_NAME ?? "?";
-  const label = `${BUILD_SCRIPT_LABEL}${pkg.replace(/-/g, "_")}`;
-  describeUnit({
-    kind: "build-script",
-    name: `${pkg} (build script run)`,
-    pkg: `${pkg}@${env.CARGO_PKG_VERSION ?? ""}`,
-  });
+  const label = buildScriptLabel(pkg);
+  describeUnit(buildScriptUnit(pkg, env.CARGO_PKG_VERSION ?? ""));
   const passthrough = async (reason: string) => {
     const code = await runPlain(argv, runEnv);
     recordStat(dir, { outcome: "passthrough", reason: `build script: ${reason}`, crate: label });

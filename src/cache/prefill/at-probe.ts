@@ -1,6 +1,7 @@
 /** Prefill as the first `rustc -vV` probe of a build runs it: quiet, and never in the way of the build. */
 import { existsSync } from "node:fs";
 import { debug } from "../../util/term.ts";
+import { BUILD_SCRIPT_LABEL, buildScriptUnit } from "../build-script/unit.ts";
 import { cacheStore } from "../engine/cache-store.ts";
 import { cacheConfig } from "../engine/config.ts";
 import { FileDigests } from "../engine/file-digest.ts";
@@ -43,10 +44,7 @@ export async function prefillAtProbe(rustc: string, env: Env): Promise<void> {
         event,
         info:
           kindOf(event.crate) === "buildScript"
-            ? {
-                kind: "build-script" as const,
-                name: `${event.crate?.replace(/^[^:]*:/, "")} (build script run)`,
-              }
+            ? buildScriptUnit(event.crate!.slice(BUILD_SCRIPT_LABEL.length))
             : { kind: "rustc" as const, name: event.crate ?? "?" },
       })),
     );

@@ -82,12 +82,8 @@ export async function recordForPrefill(
   try {
     const call = note ? cargoCallOf(note.rustc, cacheDir, env) : undefined;
     if (call && note) notePending(cacheDir, { ...note.unit, key: call.key });
-    await sweepPending(
-      cacheDir,
-      digests,
-      new DiskStore(cacheDir),
-      store instanceof DiskStore ? undefined : store,
-    );
+    const local = store instanceof DiskStore;
+    await sweepPending(cacheDir, digests, local ? store : new DiskStore(cacheDir), local ? undefined : store);
   } catch {
     // prefill is an optimisation only
   }
