@@ -35,6 +35,25 @@ function blobFiles(cacheDir: string): string[] {
   );
 }
 
+/** Action records that carry small blobs inside them (the local store's way with small outputs). */
+function carryingRecords(cacheDir: string): string[] {
+  const root = join(cacheDir, "v1", "ac");
+  return readdirSync(root)
+    .flatMap((shard) => readdirSync(join(root, shard)).map((f) => join(root, shard, f)))
+    .filter((f) => readFileSync(f, "utf8").includes('"carried"'));
+}
+
+/** Flips a byte in the middle of every blob a record carries, keeping the record well-formed. */
+function damageCarried(file: string): void {
+  const record = JSON.parse(readFileSync(file, "utf8")) as { carried: Record<string, string> };
+  for (const [digest, b64] of Object.entries(record.carried)) {
+    const bytes = Buffer.from(b64, "base64");
+    bytes[Math.floor(bytes.length / 2)] = bytes[Math.floor(bytes.length / 2)]! ^ 0x5a;
+    record.carried[digest] = bytes.toString("base64");
+  }
+  writeFileSync(file, JSON.stringify(record));
+}
+
 /** Prefill's records: they carry small outputs inline, so they are damaged too. */
 function prefillRecords(cacheDir: string): string[] {
   const root = join(cacheDir, "v1", "prefill", "units");
@@ -56,11 +75,14 @@ describe("compiler cache faults", () => {
     cachedBuild(p);
     const records = prefillRecords(p.cacheDir);
     expect(records.length).toBeGreaterThan(0);
+    const carrying = carryingRecords(p.cacheDir);
+    expect(carrying.length).toBeGreaterThan(0);
     for (const f of [...blobFiles(p.cacheDir), ...records]) {
       const bytes = readFileSync(f);
       bytes[Math.floor(bytes.length / 2)] = bytes[Math.floor(bytes.length / 2)]! ^ 0x5a;
       writeFileSync(f, bytes);
     }
+    for (const f of carrying) damageCarried(f);
     const b = cachedBuild(p);
     expect(b.hits).toEqual([]);
     expect(readStats(p.cacheDir).corruptEntries).toBeGreaterThan(0);
@@ -228,10 +250,12 @@ test.skipIf(!hasBtrfs)(
     cachedBuild(onBtrfs);
     expect(cachedBuild(onBtrfs).hits).toEqual(ALL_UNITS);
     const deps = join(onBtrfs.dir, "target/debug/deps");
-    const rlib = join(
-      deps,
-      readdirSync(deps).find((n) => n.startsWith("libcorelib-") && n.endsWith(".rlib"))!,
-    );
+    // The biggest output: small ones travel inside their records and are written, not cloned.
+    const rlib = readdirSync(deps)
+      .filter((n) => /\.(rlib|so)$/.test(n))
+      .map((n) => join(deps, n))
+      .sort((a, b) => statSync(b).size - statSync(a).size)[0]!;
+    expect(statSync(rlib).size).toBeGreaterThan(64 * 1024);
     expect(ok(run(["filefrag", "-v", rlib], { cwd: base })).stdout).toContain("shared");
     // Copy-on-write: changing the restored file leaves the blob whole.
     writeFileSync(rlib, "stripped");

@@ -65,3 +65,55 @@ test("a big blob damaged in place after its digest was memoised is never restore
   // All or nothing: no output of the damaged entry was written.
   expect(existsSync(join(out, "libbig.rlib"))).toBe(false);
 });
+
+/** Every file under the store's `kind` directory (`ac` or `cas`). */
+const entries = (kind: string) => {
+  const root = join(cacheDir, "v1", kind);
+  return existsSync(root) ? readdirSync(root).flatMap((s) => readdirSync(join(root, s))) : [];
+};
+
+test("small outputs, stderr and the manifest travel inside the records; a hit restores them byte for byte", async () => {
+  rmSync(cacheDir, { recursive: true, force: true });
+  const smallSpec: ActionSpec = { label: "small", base: { format: "test", args: "2" }, root: out };
+  const lib = new Uint8Array(12 * 1024).map((_, i) => i % 253);
+  const stderr = new TextEncoder().encode('{"$message_type":"artifact"}\n');
+  await fresh().cache.save(
+    smallSpec,
+    { files: [], env: [] },
+    [
+      { name: "libsmall.rlib", bytes: lib, mode: 0o644 },
+      { name: "libbig.rlib", bytes: big, mode: 0o644 },
+    ],
+    { stdout: new Uint8Array(), stderr },
+  );
+  // One blob file (the big output) and two records (the result, and the direct-mode manifest).
+  expect(entries("cas")).toEqual([sha256Hex(big)]);
+  expect(entries("ac")).toHaveLength(2);
+  rmSync(join(out, "libsmall.rlib"), { force: true });
+  rmSync(join(out, "libbig.rlib"), { force: true });
+  expect(await fresh().cache.lookup(smallSpec)).toBe("hit");
+  expect(readFileSync(join(out, "libsmall.rlib"))).toEqual(Buffer.from(lib));
+  expect(sha256Hex(readFileSync(join(out, "libbig.rlib")))).toBe(sha256Hex(big));
+});
+
+test("a record whose carried blob is damaged is never restored, and is removed", async () => {
+  const smallSpec: ActionSpec = { label: "small", base: { format: "test", args: "2" }, root: out };
+  const ac = join(cacheDir, "v1", "ac");
+  const record = readdirSync(ac)
+    .flatMap((s) => readdirSync(join(ac, s)).map((f) => join(ac, s, f)))
+    .find(
+      (f) => readFileSync(f, "utf8").includes('"carried"') && readFileSync(f, "utf8").includes("libsmall"),
+    )!;
+  const value = JSON.parse(readFileSync(record, "utf8")) as { carried: Record<string, string> };
+  const [digest, b64] = Object.entries(value.carried).find(([, b]) => b.length > 1000)!;
+  const bytes = Buffer.from(b64, "base64");
+  bytes[5] = bytes[5]! ^ 0xff;
+  value.carried[digest] = bytes.toString("base64");
+  writeFileSync(record, JSON.stringify(value));
+  rmSync(join(out, "libsmall.rlib"), { force: true });
+  const { cache, event } = fresh();
+  expect(await cache.lookup(smallSpec)).toBe("inputs-changed");
+  expect(event.corrupt).toBe(1);
+  expect(existsSync(record)).toBe(false);
+  expect(existsSync(join(out, "libsmall.rlib"))).toBe(false);
+});

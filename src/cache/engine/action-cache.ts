@@ -9,10 +9,12 @@ import { writeAllSync } from "../../util/write-sync.ts";
 import {
   type ActionResult,
   CorruptEntry,
+  carriedBytes,
   getBlobs,
   inlineBytes,
   MANIFEST_OUTPUT,
-  putBlobs,
+  namedBlobs,
+  putResults,
   type Store,
   type StoredOutput,
 } from "../store/store.ts";
@@ -100,7 +102,9 @@ export class ActionCache {
     const manifestAction = await this.guarded(this.store.getAction(baseKey));
     const manifest = manifestAction?.outputs[0];
     const manifestBytes = manifest
-      ? (inlineBytes(manifest) ?? (await this.guarded(this.store.getBlob(manifest.digest))))
+      ? (inlineBytes(manifest) ??
+        carriedBytes(manifestAction!, manifest.digest) ??
+        (await this.guarded(this.store.getBlob(manifest.digest))))
       : undefined;
     if (!manifestBytes) {
       this.explain(spec.label, spec.base, "miss: no entry for these arguments and inputs");
@@ -159,7 +163,7 @@ export class ActionCache {
     const files = new Map<string, string>();
     if (!this.store.localBlobPath) return files;
     for (const out of result.outputs) {
-      if (spec.isText?.(out.path) || files.has(out.digest)) continue;
+      if (spec.isText?.(out.path) || files.has(out.digest) || result.carried?.[out.digest]) continue;
       const path = this.store.localBlobPath(out.digest);
       if (path && this.digests.digest(path) === out.digest) files.set(out.digest, path);
     }
@@ -216,16 +220,7 @@ export class ActionCache {
     const manifest = new TextEncoder().encode(JSON.stringify({ sets: sets.slice(0, MAX_INPUT_SETS) }));
     const manifestDigest = sha256Hex(manifest);
     blobs.set(manifestDigest, manifest);
-    // Records only after every blob they name is stored: no reader sees a record without its bytes.
-    await putBlobs(this.store, blobs);
-    // The first hit then finds the big blobs' digests memoised and copies them without hashing.
-    // Only the biggest: a memo is a file to create, and a miss already creates a dozen.
-    for (const out of stored) {
-      const file = out.size >= BLOB_MEMO_MIN_BYTES ? this.store.localBlobPath?.(out.digest) : undefined;
-      if (file) this.digests.record(file, out.digest);
-    }
-    for (const key of [fullKey, ...extraKeys]) await this.store.putAction(key, result);
-    await this.store.putAction(baseKey, {
+    const manifestRecord: ActionResult = {
       outputs: [
         {
           path: MANIFEST_OUTPUT,
@@ -236,7 +231,18 @@ export class ActionCache {
         },
       ],
       compileMs: 0,
-    });
+    };
+    // Blobs before the records that name them: no reader sees a record without its bytes.
+    await putResults(this.store, blobs, [
+      ...[fullKey, ...extraKeys].map((key) => ({ key, result })),
+      { key: baseKey, result: manifestRecord },
+    ]);
+    // The first hit then finds the big blobs' digests memoised and copies them without hashing.
+    // Only the biggest: a memo is a file to create, and a miss already creates a dozen.
+    for (const out of stored) {
+      const file = out.size >= BLOB_MEMO_MIN_BYTES ? this.store.localBlobPath?.(out.digest) : undefined;
+      if (file) this.digests.record(file, out.digest);
+    }
     this.event.bytesWritten = written;
     writeExplain(this.cacheDir, spec.label, (r) => {
       r.stored = { parts: { ...spec.base, ...direct }, at: new Date().toISOString() };
@@ -282,12 +288,17 @@ export class ActionCache {
     result: ActionResult,
     files: Map<string, string>,
   ): Promise<Map<string, Uint8Array> | undefined> {
-    const wanted = [...result.outputs.map((o) => o.digest), result.stdout, result.stderr].filter(
-      (d): d is string => d !== undefined && !files.has(d),
-    );
-    if (wanted.length === 0) return new Map();
+    const carried = new Map<string, Uint8Array>();
+    const wanted = namedBlobs(result).filter((d) => {
+      if (files.has(d)) return false;
+      const bytes = carriedBytes(result, d);
+      if (bytes) carried.set(d, bytes);
+      return !bytes;
+    });
+    if (wanted.length === 0) return carried;
     const blobs = await this.guarded(getBlobs(this.store, wanted));
     if (!blobs || wanted.some((d) => !blobs.has(d))) return undefined;
+    for (const [d, bytes] of carried) blobs.set(d, bytes);
     return blobs;
   }
 

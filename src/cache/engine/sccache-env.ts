@@ -20,7 +20,9 @@ const UNSUPPORTED: [prefix: string, what: string][] = [
 
 export function sccacheStoreSettings(env: Env): StoreSettings {
   const ignored: string[] = [];
-  for (const name of Object.keys(env).sort()) {
+  for (const name of Object.keys(env)
+    .filter((n) => n.startsWith("SCCACHE_"))
+    .sort()) {
     if (!env[name]) continue;
     const u = UNSUPPORTED.find(([p]) => name.startsWith(p));
     if (u) ignored.push(`${name} (galley does not support ${u[1]})`);

@@ -16,21 +16,12 @@ import { binaryIdentity, rustcIdentity } from "../engine/tool-identity.ts";
 import { isLinked, type RustcInvocation } from "./args.ts";
 import type { PathPolicy } from "./paths.ts";
 
-/** Cargo's variables that can reach the compiled code (env!, option_env!, build scripts' cfgs). */
-const CARGO_ENV_ALLOW = [
-  /^CARGO_PKG_/,
-  /^CARGO_CRATE_NAME$/,
-  /^CARGO_MANIFEST_DIR$/,
-  /^CARGO_MANIFEST_PATH$/,
-  /^CARGO_MANIFEST_LINKS$/,
-  /^CARGO_PRIMARY_PACKAGE$/,
-  /^CARGO_BIN_NAME$/,
-  /^CARGO_BIN_EXE_/,
-  /^CARGO_TARGET_TMPDIR$/,
-  /^CARGO_RUSTC_CURRENT_DIR$/,
-  /^OUT_DIR$/,
-  /^RUSTC_BOOTSTRAP$/,
-];
+/**
+ * Cargo's variables that can reach the compiled code (env!, option_env!, build scripts' cfgs). One
+ * pattern: it is tested against each of the ~100 variables of every wrapper process.
+ */
+const CARGO_ENV_ALLOW =
+  /^(?:CARGO_PKG_.*|CARGO_BIN_EXE_.*|CARGO_CRATE_NAME|CARGO_MANIFEST_DIR|CARGO_MANIFEST_PATH|CARGO_MANIFEST_LINKS|CARGO_PRIMARY_PACKAGE|CARGO_BIN_NAME|CARGO_TARGET_TMPDIR|CARGO_RUSTC_CURRENT_DIR|OUT_DIR|RUSTC_BOOTSTRAP)$/;
 /** Cargo's variables that hold a path: tokens where the path policy says so. */
 const PATH_VALUED = new Set([
   "OUT_DIR",
@@ -72,7 +63,7 @@ export function basePartsOf(ctx: KeyContext): KeyParts {
   if (inv.target?.endsWith(".json"))
     parts.targetSpec = ctx.digests.digest(resolve(ctx.cwd, inv.target)) ?? "missing";
   for (const [name, value] of Object.entries(env)) {
-    if (value === undefined || !CARGO_ENV_ALLOW.some((re) => re.test(name))) continue;
+    if (value === undefined || !CARGO_ENV_ALLOW.test(name)) continue;
     const raw = !PATH_VALUED.has(name) || (name === "OUT_DIR" && paths.rawOutDir);
     parts[`env:${name}`] = raw ? value : tok(value);
   }

@@ -2,7 +2,7 @@
  * The local store: plain files under one directory, safe with many concurrent writers (each write
  * goes to a private temporary file and is renamed into place, so a reader sees a whole entry or
  * none) and with two builds sharing the directory. Blobs are kept uncompressed so that a restore
- * can be a reflink or a plain copy.
+ * can be a reflink or a plain copy; small ones travel inside the records that name them.
  */
 import {
   closeSync,
@@ -21,12 +21,21 @@ import {
 import { join } from "node:path";
 import { tryLockFile } from "../../util/lock-file.ts";
 import { isDigest, sha256Hex } from "../engine/digest.ts";
-import { type ActionResult, CorruptEntry, isActionResult, type Store } from "./store.ts";
+import {
+  type ActionResult,
+  CorruptEntry,
+  isActionResult,
+  namedBlobs,
+  type Store,
+  type StoredRecord,
+} from "./store.ts";
 
 const LAYOUT = "v1";
 /** Temporary files older than this belong to a writer that died (kill -9) and are removed by gc. */
 const STALE_TMP_MS = 60 * 60 * 1000;
 const TOUCH_EVERY_MS = 60 * 60 * 1000;
+/** Blobs up to this size travel inside the records that name them. */
+const CARRY_MAX_BYTES = 16 * 1024;
 const STALE_MEMO_MS = 7 * 24 * 60 * 60 * 1000;
 
 export class DiskStore implements Store {
@@ -54,7 +63,7 @@ export class DiskStore implements Store {
     } catch {
       value = undefined;
     }
-    if (!isActionResult(value)) {
+    if (!isActionResult(value) || !carriedIntact(value)) {
       rmSync(path, { force: true });
       throw new CorruptEntry(`action ${key}`);
     }
@@ -64,6 +73,32 @@ export class DiskStore implements Store {
 
   async putAction(key: string, result: ActionResult): Promise<void> {
     this.writeAtomic(this.path("ac", key), JSON.stringify(result));
+  }
+
+  /**
+   * Records carry the small blobs they name (up to CARRY_MAX_BYTES each): a miss of a small crate
+   * created ~10 files, and creating a file is the costliest part of storing a small blob; a hit
+   * then reads them with its record. A blob an output carries inline is not written twice.
+   */
+  async putResults(blobs: Map<string, Uint8Array>, records: StoredRecord[]): Promise<void> {
+    const carry = (result: ActionResult) => {
+      const inline = new Set(result.outputs.flatMap((o) => (o.inline === undefined ? [] : [o.digest])));
+      const small = namedBlobs(result).filter((d) => (blobs.get(d)?.length ?? Infinity) <= CARRY_MAX_BYTES);
+      return { inline, small };
+    };
+    const carried = new Set(
+      records.flatMap(({ result }) => {
+        const { inline, small } = carry(result);
+        return [...inline, ...small];
+      }),
+    );
+    for (const [digest, bytes] of blobs) if (!carried.has(digest)) await this.putBlob(digest, bytes);
+    for (const { key, result } of records) {
+      const { inline, small } = carry(result);
+      const entries: Record<string, string> = {};
+      for (const d of small) if (!inline.has(d)) entries[d] = Buffer.from(blobs.get(d)!).toString("base64");
+      await this.putAction(key, Object.keys(entries).length > 0 ? { ...result, carried: entries } : result);
+    }
   }
 
   async getBlob(digest: string): Promise<Uint8Array | undefined> {
@@ -259,6 +294,13 @@ export class DiskStore implements Store {
       renameSync(tmp, path);
     }
   }
+}
+
+/** Whether every blob a record carries has the bytes its digest says. */
+function carriedIntact(result: ActionResult): boolean {
+  for (const [digest, b64] of Object.entries(result.carried ?? {}))
+    if (sha256Hex(Buffer.from(b64, "base64")) !== digest) return false;
+  return true;
 }
 
 /** Whether the blob file is there with the bytes its name says. */

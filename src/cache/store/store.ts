@@ -14,7 +14,8 @@ export interface StoredOutput {
   /**
    * The bytes themselves, base64, for small outputs a reader needs at once (the direct-mode
    * manifest): a lookup then reads the record and has them, without another round trip. REAPI's
-   * OutputFile carries them as `contents`. The blob is stored too; readers check the digest.
+   * OutputFile carries them as `contents`. A shared store gets the blob too (the local store needs
+   * no file of it); readers check the digest.
    */
   inline?: string;
 }
@@ -34,6 +35,11 @@ export interface ActionResult {
   compileMs: number;
   /** HMAC of the key and the record, set by a signing store; every backend keeps it as it is. */
   signature?: string;
+  /**
+   * Small blobs the record names, carried inside it by the local store (digest -> base64), so that
+   * a miss creates fewer files and a hit reads fewer. Never sent to a shared store.
+   */
+  carried?: Record<string, string>;
 }
 
 export interface Store {
@@ -51,6 +57,12 @@ export interface Store {
   getBlobs?(digests: string[], sizes?: BlobSizes): Promise<Map<string, Uint8Array>>;
   /** Stores several blobs, in as few requests as the backend allows. */
   putBlobs?(blobs: Map<string, Uint8Array>): Promise<void>;
+  /**
+   * Stores blobs, then the records that name them, so that no reader sees a record without its
+   * bytes. The local store carries each record's small blobs inside it. Without this method,
+   * putResults() puts the blobs (one batch), then each record.
+   */
+  putResults?(blobs: Map<string, Uint8Array>, records: StoredRecord[]): Promise<void>;
   /**
    * A local backend's way in for a big file: copied in chunks and hashed on the way, never held
    * whole in memory. Returns the blob's digest and size.
@@ -101,6 +113,38 @@ export async function putBlobs(store: Store, blobs: Map<string, Uint8Array>): Pr
   await Promise.all([...blobs].map(([digest, bytes]) => store.putBlob(digest, bytes)));
 }
 
+export interface StoredRecord {
+  key: string;
+  result: ActionResult;
+}
+
+/** Blobs, then the records that name them: in the backend's own way where it has one. */
+export async function putResults(
+  store: Store,
+  blobs: Map<string, Uint8Array>,
+  records: StoredRecord[],
+): Promise<void> {
+  if (store.putResults) return await store.putResults(blobs, records);
+  await putBlobs(store, blobs);
+  for (const r of records) await store.putAction(r.key, r.result);
+}
+
+/** The digests of the blobs a record names (outputs, stdout, stderr). */
+export function namedBlobs(result: ActionResult): string[] {
+  const named = result.outputs.map((o) => o.digest);
+  if (result.stdout) named.push(result.stdout);
+  if (result.stderr) named.push(result.stderr);
+  return named;
+}
+
+/** A blob carried inside its record, if it is there and matches the digest. */
+export function carriedBytes(result: ActionResult, digest: string): Uint8Array | undefined {
+  const b64 = result.carried?.[digest];
+  if (b64 === undefined) return undefined;
+  const bytes = Buffer.from(b64, "base64");
+  return sha256Hex(bytes) === digest ? bytes : undefined;
+}
+
 /** The bytes of an output carried in its record, if they are there and match the digest. */
 export function inlineBytes(out: StoredOutput): Uint8Array | undefined {
   if (out.inline === undefined) return undefined;
@@ -124,6 +168,10 @@ export function isActionResult(value: unknown): value is ActionResult {
     ) &&
     (r.stdout === undefined || typeof r.stdout === "string") &&
     (r.stderr === undefined || typeof r.stderr === "string") &&
-    (r.signature === undefined || typeof r.signature === "string")
+    (r.signature === undefined || typeof r.signature === "string") &&
+    (r.carried === undefined ||
+      (typeof r.carried === "object" &&
+        r.carried !== null &&
+        Object.entries(r.carried).every(([d, b]) => isDigest(d) && typeof b === "string")))
   );
 }

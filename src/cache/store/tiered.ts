@@ -11,7 +11,9 @@ import {
   getBlobs,
   inlineBytes,
   putBlobs,
+  putResults,
   type Store,
+  type StoredRecord,
 } from "./store.ts";
 
 export class TieredStore implements Store {
@@ -54,6 +56,12 @@ export class TieredStore implements Store {
   async putAction(key: string, result: ActionResult): Promise<void> {
     await this.local.putAction(key, result);
     await this.remote.putAction(key, result);
+  }
+
+  /** The local store carries small blobs in its records; the shared one gets every blob, in one batch. */
+  async putResults(blobs: Map<string, Uint8Array>, records: StoredRecord[]): Promise<void> {
+    await putResults(this.local, blobs, records);
+    await putResults(this.remote, blobs, records);
   }
 
   async getBlob(digest: string): Promise<Uint8Array | undefined> {

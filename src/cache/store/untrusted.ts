@@ -84,5 +84,7 @@ export function recordProblem(value: unknown): string | undefined {
   }
   for (const d of [value.stdout, value.stderr])
     if (d !== undefined && !isDigest(d)) return "malformed output digest";
+  // Only the local store carries blobs inside records.
+  if (value.carried !== undefined) return "carries blobs inside it";
   return undefined;
 }

@@ -1,13 +1,14 @@
 /** The stores that wrap stores pass the one conformance suite, composed as `galley` composes them. */
-import { afterAll } from "bun:test";
+import { afterAll, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { sha256Hex } from "../../../src/cache/engine/digest.ts";
 import { Breaker, BreakerStore } from "../../../src/cache/store/breaker.ts";
 import { DiskStore } from "../../../src/cache/store/disk.ts";
 import { ReadOnlyStore } from "../../../src/cache/store/read-only.ts";
 import { newReport } from "../../../src/cache/store/report.ts";
 import { SignedStore } from "../../../src/cache/store/signed.ts";
-import type { Store } from "../../../src/cache/store/store.ts";
+import { type ActionResult, carriedBytes, putResults, type Store } from "../../../src/cache/store/store.ts";
 import { TieredStore } from "../../../src/cache/store/tiered.ts";
 import { UntrustedStore } from "../../../src/cache/store/untrusted.ts";
 import { removeDir, tempDir } from "../../helpers.ts";
@@ -82,4 +83,32 @@ storeConformance(
 storeConformance("signed", () => new SignedStore(disk(), "secret", newReport()), {
   ...everywhere,
   signs: true,
+});
+
+test("the local store carries a result's small blobs in its record; the shared store gets every blob as its own entry", async () => {
+  const local = disk();
+  const shared = disk();
+  const store = new TieredStore(local, guarded(shared), newReport());
+  const small = new TextEncoder().encode("warning: unused variable\n");
+  const big = new Uint8Array(64 * 1024).map((_, i) => i % 249);
+  const result: ActionResult = {
+    outputs: [{ path: "libbig.rlib", digest: sha256Hex(big), size: big.length, mode: 0o644 }],
+    stderr: sha256Hex(small),
+    compileMs: 3,
+  };
+  const key = sha256Hex("carried");
+  await putResults(
+    store,
+    new Map([
+      [sha256Hex(small), small],
+      [sha256Hex(big), big],
+    ]),
+    [{ key, result }],
+  );
+  expect(await local.hasBlob(sha256Hex(small))).toBe(false);
+  expect(await local.hasBlob(sha256Hex(big))).toBe(true);
+  expect(carriedBytes((await local.getAction(key))!, sha256Hex(small))).toEqual(Buffer.from(small));
+  for (const d of [sha256Hex(small), sha256Hex(big)]) expect(await shared.hasBlob(d)).toBe(true);
+  // What another machine reads from the shared store names no carried blobs.
+  expect(await shared.getAction(key)).toEqual(result);
 });

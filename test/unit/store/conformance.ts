@@ -8,8 +8,11 @@ import type { StoreConfig } from "../../../src/cache/engine/store-config.ts";
 import {
   type ActionResult,
   CorruptEntry,
+  carriedBytes,
   getBlobs,
+  namedBlobs,
   putBlobs,
+  putResults,
   type Store,
 } from "../../../src/cache/store/store.ts";
 
@@ -101,6 +104,35 @@ export function storeConformance(
       await store.putBlob(digest, blob);
       await store.putAction(key, inline);
       expect(await store.getAction(key)).toEqual(inline);
+    });
+
+    test("results stored with their blobs read back whole: every blob a record names is there", async () => {
+      const store = await fresh();
+      const stderr = new TextEncoder().encode("warning: unused\n");
+      const big = new Uint8Array(40 * 1024).map((_, i) => i % 251);
+      const named: ActionResult = {
+        outputs: [
+          { path: "libsmall.rmeta", digest, size: blob.length, mode: 0o644 },
+          { path: "libbig.rlib", digest: sha256Hex(big), size: big.length, mode: 0o644 },
+        ],
+        stderr: sha256Hex(stderr),
+        compileMs: 7,
+      };
+      const blobs = new Map([
+        [digest, blob],
+        [sha256Hex(big), big],
+        [sha256Hex(stderr), stderr],
+      ]);
+      await putResults(store, blobs, [{ key, result: named }]);
+      const read = (await store.getAction(key))!;
+      const { carried, signature: _, ...rest } = read;
+      expect(rest).toEqual(named);
+      const fetched = await getBlobs(
+        store,
+        namedBlobs(read).filter((d) => !carried?.[d]),
+      );
+      for (const [d, b] of blobs)
+        expect(Buffer.from(carriedBytes(read, d) ?? fetched.get(d)!)).toEqual(Buffer.from(b));
     });
 
     test("a record keeps its signature", async () => {
