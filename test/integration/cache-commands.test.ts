@@ -143,6 +143,23 @@ describe("galley explain", () => {
     expect(out).toContain("~ env-dep:APP_TAG: unset -> =explain-me");
   });
 
+  test("a miss whose compile fails is explained too (nothing is stored)", () => {
+    const undo = edit(join(p.dir, "app/src/main.rs"), "fn main() {", "fn main() { not_a_value;");
+    try {
+      const r = run(["cargo", "build"], {
+        cwd: p.dir,
+        env: { RUSTC_WRAPPER: GALLEY_BIN, GALLEY_DIR: p.cacheDir, CARGO_INCREMENTAL: "0" },
+      });
+      expect(r.code).not.toBe(0);
+      // The record of app's last miss before this one named APP_TAG, not this file.
+      const out = ok(galley(["explain", "app"], { cwd: p.dir, env })).stdout;
+      expect(out).toContain("a source file or env var changed");
+      expect(out).toContain("~ file:app/src/main.rs");
+    } finally {
+      undo();
+    }
+  });
+
   test("a crate never looked up is a clear error", () => {
     const r = galley(["explain", "no-such-crate"], { cwd: p.dir, env });
     expect(r.code).toBe(3);

@@ -19,7 +19,7 @@ import {
   type StoredOutput,
 } from "../store/store.ts";
 import { sha256Hex } from "./digest.ts";
-import { whyMissed, writeExplain } from "./explain-log.ts";
+import { type ExplainRecord, readExplain, whyMissed, writeExplain } from "./explain-log.ts";
 import type { FileDigests } from "./file-digest.ts";
 import { directPartsOf, type KeyParts, keyOf } from "./key.ts";
 import { copyOutput, writeOutput } from "./output-files.ts";
@@ -86,6 +86,8 @@ type Env = Record<string, string | undefined>;
 export class ActionCache {
   /** The input sets of the manifest the lookup found: a miss keeps them beside its own. */
   private inputSets: DirectInputs[] = [];
+  /** The explain record of the last miss, not written yet (see explain()). */
+  private pendingExplain: { label: string; record: ExplainRecord } | undefined;
 
   constructor(
     private readonly store: Store,
@@ -244,9 +246,11 @@ export class ActionCache {
       if (file) this.digests.record(file, out.digest);
     }
     this.event.bytesWritten = written;
-    writeExplain(this.cacheDir, spec.label, (r) => {
-      r.stored = { parts: { ...spec.base, ...direct }, at: new Date().toISOString() };
-    });
+    const pending = this.pendingExplain?.label === spec.label ? this.pendingExplain.record : undefined;
+    const record = pending ?? readExplain(this.cacheDir, spec.label) ?? {};
+    record.stored = { parts: { ...spec.base, ...direct }, at: new Date().toISOString() };
+    this.pendingExplain = undefined;
+    writeExplain(this.cacheDir, spec.label, record);
   }
 
   /** Direct-mode key parts: files named as stored (tokens kept), hashed at their real place. */
@@ -315,11 +319,20 @@ export class ActionCache {
     }
   }
 
+  /**
+   * Notes why a lookup missed. The record is written once: with what the miss then stores, or as
+   * the process ends (a compile that failed stores nothing).
+   */
   private explain(label: string, parts: KeyParts, outcome: string): void {
-    writeExplain(this.cacheDir, label, (r) => {
-      r.lookup = { parts, outcome, at: new Date().toISOString(), ...(r.stored ? { against: r.stored } : {}) };
-      this.event.why = [outcome.replace(/^miss: /, ""), ...whyMissed(r.lookup)];
-    });
+    const r = readExplain(this.cacheDir, label) ?? {};
+    r.lookup = { parts, outcome, at: new Date().toISOString(), ...(r.stored ? { against: r.stored } : {}) };
+    this.event.why = [outcome.replace(/^miss: /, ""), ...whyMissed(r.lookup)];
+    if (!this.pendingExplain)
+      process.once("exit", () => {
+        if (this.pendingExplain)
+          writeExplain(this.cacheDir, this.pendingExplain.label, this.pendingExplain.record);
+      });
+    this.pendingExplain = { label, record: r };
   }
 
   private relocate(bytes: Uint8Array, rs: Relocation[] | undefined): Uint8Array {

@@ -27,11 +27,9 @@ export function readExplain(dir: string, crate: string): ExplainRecord | undefin
   }
 }
 
-export function writeExplain(dir: string, crate: string, update: (r: ExplainRecord) => void): void {
+export function writeExplain(dir: string, crate: string, record: ExplainRecord): void {
   try {
     const path = fileOf(dir, crate);
-    const record = readExplain(dir, crate) ?? {};
-    update(record);
     mkdirSync(join(path, ".."), { recursive: true });
     // Written in place: a torn record reads as none, and this is diagnostics only.
     writeFileSync(path, JSON.stringify(record));
