@@ -240,7 +240,7 @@ export class ActionCache {
       { key: baseKey, result: manifestRecord },
     ]);
     // The first hit then finds the big blobs' digests memoised and copies them without hashing.
-    // Only the biggest: a memo is a file to create, and a miss already creates a dozen.
+    // Only the biggest: a memo is a file to create, and a miss already creates several.
     for (const out of stored) {
       const file = out.size >= BLOB_MEMO_MIN_BYTES ? this.store.localBlobPath?.(out.digest) : undefined;
       if (file) this.digests.record(file, out.digest);

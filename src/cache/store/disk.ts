@@ -78,25 +78,24 @@ export class DiskStore implements Store {
   /**
    * Records carry the small blobs they name (up to CARRY_MAX_BYTES each): a miss of a small crate
    * created ~10 files, and creating a file is the costliest part of storing a small blob; a hit
-   * then reads them with its record. A blob an output carries inline is not written twice.
+   * then reads them with its record. A blob an output carries inline is not written again. Any
+   * other blob (a big one, or one no record names) is a file of its own.
    */
   async putResults(blobs: Map<string, Uint8Array>, records: StoredRecord[]): Promise<void> {
-    const carry = (result: ActionResult) => {
-      const inline = new Set(result.outputs.flatMap((o) => (o.inline === undefined ? [] : [o.digest])));
-      const small = namedBlobs(result).filter((d) => (blobs.get(d)?.length ?? Infinity) <= CARRY_MAX_BYTES);
-      return { inline, small };
-    };
-    const carried = new Set(
-      records.flatMap(({ result }) => {
-        const { inline, small } = carry(result);
-        return [...inline, ...small];
-      }),
-    );
-    for (const [digest, bytes] of blobs) if (!carried.has(digest)) await this.putBlob(digest, bytes);
+    const small = (d: string) => (blobs.get(d)?.length ?? Infinity) <= CARRY_MAX_BYTES;
+    const inlineIn = (result: ActionResult) =>
+      new Set(result.outputs.flatMap((o) => (o.inline === undefined ? [] : [o.digest])));
+    const heldBy = new Map(records.map(({ result }) => [result, inlineIn(result)] as const));
+    const needsFile = (d: string) =>
+      !records.some(({ result }) => namedBlobs(result).includes(d)) ||
+      (!small(d) &&
+        records.some(({ result }) => namedBlobs(result).includes(d) && !heldBy.get(result)!.has(d)));
+    for (const [digest, bytes] of blobs) if (needsFile(digest)) await this.putBlob(digest, bytes);
     for (const { key, result } of records) {
-      const { inline, small } = carry(result);
       const entries: Record<string, string> = {};
-      for (const d of small) if (!inline.has(d)) entries[d] = Buffer.from(blobs.get(d)!).toString("base64");
+      for (const d of namedBlobs(result))
+        if (small(d) && !heldBy.get(result)!.has(d))
+          entries[d] = Buffer.from(blobs.get(d)!).toString("base64");
       await this.putAction(key, Object.keys(entries).length > 0 ? { ...result, carried: entries } : result);
     }
   }

@@ -83,3 +83,19 @@ test("a file is stored as a blob in chunks, hashed on the way; a damaged copy al
   expect(sha256Hex(readFileSync(blob))).toBe(digest);
   expect(readdirSync(join(s.dir, "v1", "tmp"))).toEqual([]);
 });
+
+test("a big blob one record carries inline is still a file when another record names it without", async () => {
+  const store = fresh();
+  const big = new Uint8Array(40 * 1024).map((_, i) => i % 241);
+  const d = sha256Hex(big);
+  const out = { path: "libbig.rlib", digest: d, size: big.length, mode: 0o644 };
+  const inline = { outputs: [{ ...out, inline: Buffer.from(big).toString("base64") }], compileMs: 0 };
+  const plain = { outputs: [out], compileMs: 0 };
+  await store.putResults(new Map([[d, big]]), [{ key: sha256Hex("a"), result: inline }]);
+  expect(await store.hasBlob(d)).toBe(false);
+  await store.putResults(new Map([[d, big]]), [
+    { key: sha256Hex("a"), result: inline },
+    { key: sha256Hex("b"), result: plain },
+  ]);
+  expect(Buffer.from((await store.getBlob(d))!)).toEqual(Buffer.from(big));
+});
