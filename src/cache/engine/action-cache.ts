@@ -104,9 +104,7 @@ export class ActionCache {
     const manifestAction = await this.guarded(this.store.getAction(baseKey));
     const manifest = manifestAction?.outputs[0];
     const manifestBytes = manifest
-      ? (inlineBytes(manifest) ??
-        carriedBytes(manifestAction!, manifest.digest) ??
-        (await this.guarded(this.store.getBlob(manifest.digest))))
+      ? (inlineBytes(manifest) ?? (await this.guarded(this.store.getBlob(manifest.digest))))
       : undefined;
     if (!manifestBytes) {
       this.explain(spec.label, spec.base, "miss: no entry for these arguments and inputs");

@@ -74,10 +74,16 @@ export function recordStats(dir: string, items: { event: StatEvent; info: UnitIn
   journalEvents(dir, items);
 }
 
+/** Whether this process has put its CPU on an event yet: it is counted once. */
+let cpuStamped = false;
+
 function appendEvents(dir: string, events: StatEvent[]): void {
   try {
-    const cpu = process.cpuUsage();
-    events[0] = { ...events[0]!, cpuMs: Math.round((cpu.user + cpu.system) / 100) / 10 };
+    if (!cpuStamped) {
+      const cpu = process.cpuUsage();
+      events[0] = { ...events[0]!, cpuMs: Math.round((cpu.user + cpu.system) / 100) / 10 };
+      cpuStamped = true;
+    }
     mkdirSync(join(dir, "v1"), { recursive: true });
     appendFileSync(statsFile(dir), events.map((e) => `${JSON.stringify(e)}\n`).join(""));
   } catch {

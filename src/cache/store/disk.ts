@@ -83,19 +83,20 @@ export class DiskStore implements Store {
    */
   async putResults(blobs: Map<string, Uint8Array>, records: StoredRecord[]): Promise<void> {
     const small = (d: string) => (blobs.get(d)?.length ?? Infinity) <= CARRY_MAX_BYTES;
-    const inlineIn = (result: ActionResult) =>
-      new Set(result.outputs.flatMap((o) => (o.inline === undefined ? [] : [o.digest])));
-    const heldBy = new Map(records.map(({ result }) => [result, inlineIn(result)] as const));
-    const needsFile = (d: string) =>
-      !records.some(({ result }) => namedBlobs(result).includes(d)) ||
-      (!small(d) &&
-        records.some(({ result }) => namedBlobs(result).includes(d) && !heldBy.get(result)!.has(d)));
-    for (const [digest, bytes] of blobs) if (needsFile(digest)) await this.putBlob(digest, bytes);
-    for (const { key, result } of records) {
+    const named = records.map(({ key, result }) => ({
+      key,
+      result,
+      digests: namedBlobs(result),
+      inline: new Set(result.outputs.flatMap((o) => (o.inline === undefined ? [] : [o.digest]))),
+    }));
+    // A file for a blob no record names, and for a big one some record names without holding it.
+    const files = new Set([...blobs.keys()].filter((d) => !named.some((r) => r.digests.includes(d))));
+    for (const r of named) for (const d of r.digests) if (!small(d) && !r.inline.has(d)) files.add(d);
+    for (const [digest, bytes] of blobs) if (files.has(digest)) await this.putBlob(digest, bytes);
+    for (const { key, result, digests, inline } of named) {
       const entries: Record<string, string> = {};
-      for (const d of namedBlobs(result))
-        if (small(d) && !heldBy.get(result)!.has(d))
-          entries[d] = Buffer.from(blobs.get(d)!).toString("base64");
+      for (const d of digests)
+        if (small(d) && !inline.has(d)) entries[d] = Buffer.from(blobs.get(d)!).toString("base64");
       await this.putAction(key, Object.keys(entries).length > 0 ? { ...result, carried: entries } : result);
     }
   }
