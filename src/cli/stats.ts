@@ -149,6 +149,10 @@ function statRows(
         ? "-"
         : `${s.wrapperCpuMs < 1000 ? `${Math.round(s.wrapperCpuMs)} ms` : `${(s.wrapperCpuMs / 1000).toFixed(1)} s`} in ${s.wrapperProcesses} processes (${(s.wrapperCpuMs / s.wrapperProcesses).toFixed(1)} ms each)`,
     ],
+    [
+      "Peak memory of one galley process",
+      s.peakWrapperRssKb === 0 ? "-" : `${(s.peakWrapperRssKb / 1024).toFixed(1)} MiB`,
+    ],
     ["Bytes read / written", `${mib(s.bytesRead)} / ${mib(s.bytesWritten)}`],
     ["Store size / limit", `${mib(storeBytes)} / ${mib(config.maxSize)}`],
   ];

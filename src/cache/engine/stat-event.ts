@@ -22,6 +22,8 @@ export interface StatEvent {
    * excluded: what galley costs a build. On the first event of a process only.
    */
   cpuMs?: number;
+  /** The peak resident memory of the wrapper process up to its record, in KiB (beside cpuMs). */
+  peakRssKb?: number;
   corrupt?: number;
   /** A failed compile started by a build script: a feature probe, failing on purpose. */
   probe?: boolean;

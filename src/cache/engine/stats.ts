@@ -38,6 +38,8 @@ export interface StatsSummary {
   /** galley's own CPU in the processes that recorded it, compilers excluded. */
   wrapperCpuMs: number;
   wrapperProcesses: number;
+  /** The largest peak resident memory of one of those processes, in KiB. */
+  peakWrapperRssKb: number;
   /** The same counts per kind of action: rustc compiles, C/C++ compiles, build-script runs. */
   byKind: Record<ActionKind, KindCounts>;
 }
@@ -81,7 +83,11 @@ function appendEvents(dir: string, events: StatEvent[]): void {
   try {
     if (!cpuStamped) {
       const cpu = process.cpuUsage();
-      events[0] = { ...events[0]!, cpuMs: Math.round((cpu.user + cpu.system) / 100) / 10 };
+      events[0] = {
+        ...events[0]!,
+        cpuMs: Math.round((cpu.user + cpu.system) / 100) / 10,
+        peakRssKb: process.resourceUsage().maxRSS,
+      };
       cpuStamped = true;
     }
     mkdirSync(join(dir, "v1"), { recursive: true });
@@ -133,6 +139,7 @@ export function readStats(dir: string): StatsSummary {
     medianHitWrapperMs: null,
     wrapperCpuMs: 0,
     wrapperProcesses: 0,
+    peakWrapperRssKb: 0,
     byKind: {
       rustc: { hits: 0, misses: 0, passthroughs: 0 },
       cc: { hits: 0, misses: 0, passthroughs: 0 },
@@ -155,6 +162,7 @@ export function readStats(dir: string): StatsSummary {
       s.wrapperCpuMs += e.cpuMs;
       s.wrapperProcesses++;
     }
+    if (e.peakRssKb !== undefined) s.peakWrapperRssKb = Math.max(s.peakWrapperRssKb, e.peakRssKb);
     if (e.outcome === "hit") {
       s.hits++;
       if (e.prefilled) s.prefilled++;
