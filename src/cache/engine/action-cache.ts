@@ -205,11 +205,13 @@ export class ActionCache {
     if (captured.stdout.length > 0) {
       const stdout = this.relocate(captured.stdout, spec.relocations);
       result.stdout = sha256Hex(stdout);
+      result.stdoutSize = stdout.length;
       blobs.set(result.stdout, stdout);
     }
     if (captured.stderr.length > 0) {
       const stderr = this.relocate(captured.stderr, spec.relocations);
       result.stderr = sha256Hex(stderr);
+      result.stderrSize = stderr.length;
       blobs.set(result.stderr, stderr);
     }
     const same = (set: DirectInputs) =>

@@ -11,7 +11,6 @@ import {
   readdirSync,
   readFileSync,
   readSync,
-  renameSync,
   rmSync,
   statSync,
   utimesSync,
@@ -21,6 +20,7 @@ import {
 import { join } from "node:path";
 import { tryLockFile } from "../../util/lock-file.ts";
 import { isDigest, sha256Hex } from "../engine/digest.ts";
+import { FileBlobSink, renameInto } from "./blob-sink.ts";
 import {
   type ActionResult,
   CorruptEntry,
@@ -140,6 +140,12 @@ export class DiskStore implements Store {
       rmSync(tmp, { force: true });
       throw err;
     }
+  }
+
+  /** A big blob from a shared store, written to a temporary file and renamed into place once checked. */
+  blobSink(digest: string, size: number): FileBlobSink {
+    const path = this.path("cas", digest);
+    return new FileBlobSink(digest, size, this.tmpFile(), (tmp) => this.renameInto(tmp, path));
   }
 
   /**
@@ -286,13 +292,7 @@ export class DiskStore implements Store {
   }
 
   private renameInto(tmp: string, path: string): void {
-    try {
-      renameSync(tmp, path);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-      mkdirSync(join(path, ".."), { recursive: true });
-      renameSync(tmp, path);
-    }
+    renameInto(tmp, path, () => mkdirSync(join(path, ".."), { recursive: true }));
   }
 }
 

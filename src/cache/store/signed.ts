@@ -41,9 +41,13 @@ export class SignedStore extends ForwardingStore {
   }
 }
 
-/** HMAC-SHA256 (hex) of the key and the record without its signature, its fields in sorted order. */
+/**
+ * HMAC-SHA256 (hex) of the key and the record without its signature, its fields in sorted order.
+ * The sizes of stdout and stderr are left out: a backend that knows them from elsewhere (a REAPI
+ * digest) adds them, and a wrong one only bounds a read that then fails its digest.
+ */
 export function signatureOf(secret: string, key: string, result: ActionResult): string {
-  const { signature: _, ...unsigned } = result;
+  const { signature: _, stdoutSize: _o, stderrSize: _e, ...unsigned } = result;
   const h = new Bun.CryptoHasher("sha256", secret);
   h.update(`galley-record-v1\0${key}\0${canonical(unsigned)}`);
   return h.digest("hex");

@@ -4,6 +4,7 @@
  * cache, so the same records map onto local files, S3 keys, Redis keys and bazel-remote's /ac/, /cas/.
  */
 import { isDigest, sha256Hex } from "../engine/digest.ts";
+import type { BlobSink, FileBlobSink } from "./blob-sink.ts";
 
 export interface StoredOutput {
   /** Path relative to the output directory the action wrote into. */
@@ -31,6 +32,9 @@ export interface ActionResult {
   /** Digest of captured stdout / stderr in the CAS, or undefined when empty. */
   stdout?: string;
   stderr?: string;
+  /** Their sizes, so that a reader reads no more than that (records written before them have none). */
+  stdoutSize?: number;
+  stderrSize?: number;
   /** How long the real compile took, to report time saved. */
   compileMs: number;
   /** HMAC of the key and the record, set by a signing store; every backend keeps it as it is. */
@@ -73,6 +77,20 @@ export interface Store {
    * (or reflink it) rather than read it. Not verified: the caller checks the digest of the file.
    */
   localBlobPath?(digest: string): string | undefined;
+  /**
+   * A shared backend's way to send a big blob: its bytes, unpacked, to `sink` as they arrive, never
+   * more than `size`. False when the store does not hold it.
+   */
+  readBlobTo?(digest: string, size: number, sink: BlobSink): Promise<boolean>;
+  /** A shared backend's way in for a big blob: read from its file in chunks, never whole. */
+  writeBlobFrom?(digest: string, size: number, file: string): Promise<void>;
+  /** A local backend's file-to-be for a blob of known digest and size (see readBlobTo). */
+  blobSink?(digest: string, size: number): FileBlobSink;
+  /**
+   * Brings blobs of known sizes into the local store (the tiered store: big ones streamed to their
+   * files) and returns those that are there now. A damaged one throws CorruptEntry.
+   */
+  fetchToLocal?(sizes: BlobSizes): Promise<Set<string>>;
   /** Closes connections a remote backend holds open (commands that do not exit at once). */
   close?(): void;
 }
@@ -129,6 +147,14 @@ export async function putResults(
   for (const r of records) await store.putAction(r.key, r.result);
 }
 
+/** The size of every blob a record names, where the record says it. */
+export function namedSizes(result: ActionResult): Map<string, number> {
+  const sizes = new Map(result.outputs.map((o) => [o.digest, o.size]));
+  if (result.stdout && result.stdoutSize !== undefined) sizes.set(result.stdout, result.stdoutSize);
+  if (result.stderr && result.stderrSize !== undefined) sizes.set(result.stderr, result.stderrSize);
+  return sizes;
+}
+
 /** The digests of the blobs a record names (outputs, stdout, stderr). */
 export function namedBlobs(result: ActionResult): string[] {
   const named = result.outputs.map((o) => o.digest);
@@ -163,16 +189,22 @@ export function isActionResult(value: unknown): value is ActionResult {
       (o) =>
         typeof o?.path === "string" &&
         isDigest(o.digest) &&
-        typeof o.size === "number" &&
+        isSize(o.size) &&
         typeof o.mode === "number" &&
         (o.inline === undefined || typeof o.inline === "string"),
     ) &&
     (r.stdout === undefined || typeof r.stdout === "string") &&
     (r.stderr === undefined || typeof r.stderr === "string") &&
+    (r.stdoutSize === undefined || isSize(r.stdoutSize)) &&
+    (r.stderrSize === undefined || isSize(r.stderrSize)) &&
     (r.signature === undefined || typeof r.signature === "string") &&
     (r.carried === undefined ||
       (typeof r.carried === "object" &&
         r.carried !== null &&
         Object.entries(r.carried).every(([d, b]) => isDigest(d) && typeof b === "string")))
   );
+}
+
+function isSize(n: unknown): n is number {
+  return typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
 }

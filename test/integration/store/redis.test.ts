@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { sha256Hex } from "../../../src/cache/engine/digest.ts";
 import { WriteRefused } from "../../../src/cache/store/breaker.ts";
 import { openRedisStore } from "../../../src/cache/store/redis.ts";
+import { CorruptEntry } from "../../../src/cache/store/store.ts";
 import { type RedisServer, startRedis } from "../../servers.ts";
 import { storeConformance, testConfig } from "../../unit/store/conformance.ts";
 
@@ -54,4 +55,48 @@ test("an output bigger than the server's proto-max-bulk-len: a clear refusal, no
   } finally {
     await small.stop();
   }
+});
+
+/** A zstd stream that unpacks to `bytes` zeros, written from a stream (no content size in its header). */
+export async function zstdBomb(bytes: number): Promise<Uint8Array> {
+  const { createZstdCompress } = await import("node:zlib");
+  const z = createZstdCompress();
+  const chunks: Buffer[] = [];
+  z.on("data", (c: Buffer) => chunks.push(c));
+  const done = new Promise((resolve) => z.on("end", resolve));
+  const zeros = Buffer.alloc(1 << 20);
+  for (let i = 0; i < bytes / zeros.length; i++)
+    if (!z.write(zeros)) await new Promise((r) => z.once("drain", r));
+  z.end();
+  await done;
+  return Buffer.concat(chunks);
+}
+
+test("a zstd bomb or an oversized record in Redis is a damaged entry, read no further than declared", async () => {
+  const store = await openRedisStore(testConfig(server.url, { key_prefix: "bomb:" }));
+  const bytes = new TextEncoder().encode("a small blob");
+  const digest = sha256Hex(bytes);
+  const c = server.client();
+  try {
+    await c.set(`bomb:cas-zstd:${digest}`, Buffer.from(await zstdBomb(2 ** 30)));
+    await c.set(
+      `bomb:ac:${sha256Hex("huge")}`,
+      `{"outputs":[],"compileMs":0,"x":"${"a".repeat(5 * 2 ** 20)}"}`,
+    );
+  } finally {
+    c.close();
+  }
+  const before = process.memoryUsage().rss;
+  const read = await store.getBlobs([digest], new Map([[digest, bytes.length]])).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(read).toBeInstanceOf(CorruptEntry);
+  const record = await store.getAction(sha256Hex("huge")).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(record).toBeInstanceOf(CorruptEntry);
+  expect(process.memoryUsage().rss - before).toBeLessThan(64 * 2 ** 20);
+  store.close?.();
 });

@@ -3,8 +3,12 @@
  * factory that gives a fresh, empty store.
  */
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { sha256Hex } from "../../../src/cache/engine/digest.ts";
 import type { StoreConfig } from "../../../src/cache/engine/store-config.ts";
+import { FileBlobSink } from "../../../src/cache/store/blob-sink.ts";
 import {
   type ActionResult,
   CorruptEntry,
@@ -172,6 +176,43 @@ export function storeConformance(
       await hooks.corruptAction(store, key);
       expect(await failureOf(store.getAction(key))).toBeInstanceOf(CorruptEntry);
       expect(await store.getAction(key)).toBeUndefined();
+    });
+
+    test("a blob larger than the size declared for it is never returned", async () => {
+      const store = await fresh();
+      await store.putBlob(digest, blob);
+      const read = await getBlobs(store, [digest], new Map([[digest, 100]])).then(
+        (found) => found.get(digest),
+        (err: unknown) => err,
+      );
+      expect(read instanceof CorruptEntry || read === undefined).toBe(true);
+    });
+
+    test("a big blob streams in from its file and out to a file, checked on the way", async () => {
+      const store = await fresh();
+      if (!store.writeBlobFrom || !store.readBlobTo) return;
+      const dir = mkdtempSync(join(tmpdir(), "galley-stream-"));
+      try {
+        // 9 MiB, half random (zstd cannot shrink it) and half repeated: several ranges and frames.
+        const big = new Uint8Array(9 * 2 ** 20);
+        for (let i = 0; i < big.length / 2; i += 65536) crypto.getRandomValues(big.subarray(i, i + 65536));
+        const bigDigest = sha256Hex(big);
+        writeFileSync(join(dir, "in"), big);
+        await store.writeBlobFrom(bigDigest, big.length, join(dir, "in"));
+        const sink = new FileBlobSink(bigDigest, big.length, join(dir, "tmp"), () => {});
+        expect(await store.readBlobTo(bigDigest, big.length, sink)).toBe(true);
+        sink.commit("test");
+        expect(sha256Hex(readFileSync(join(dir, "tmp")))).toBe(bigDigest);
+        // Declared smaller than it is: the read stops there and nothing is kept.
+        const short = new FileBlobSink(bigDigest, 2 ** 20, join(dir, "short"), () => {});
+        expect(await failureOf(store.readBlobTo(bigDigest, 2 ** 20, short))).toBeInstanceOf(Error);
+        short.abort();
+        const missing = new FileBlobSink(sha256Hex("none"), 10, join(dir, "none"), () => {});
+        expect(await store.readBlobTo(sha256Hex("none"), 10, missing)).toBe(false);
+        missing.abort();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     test("concurrent writers of the same entries leave a whole entry", async () => {

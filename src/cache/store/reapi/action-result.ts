@@ -45,9 +45,10 @@ export function encodeActionResult(result: ActionResult, knownSize: KnownSize): 
     if (out.inline !== undefined) w.tag(5, WireType.LengthDelimited).bytes(Buffer.from(out.inline, "base64"));
     w.join();
   }
-  const stdSize = (d: string | undefined) => (d === undefined ? undefined : knownSize(d));
-  const stdoutSize = stdSize(result.stdout);
-  const stderrSize = stdSize(result.stderr);
+  const stdSize = (d: string | undefined, given: number | undefined) =>
+    d === undefined ? undefined : (given ?? knownSize(d));
+  const stdoutSize = stdSize(result.stdout, result.stdoutSize);
+  const stderrSize = stdSize(result.stderr, result.stderrSize);
   if (result.stdout !== undefined && stdoutSize !== undefined)
     writeDigest(w, 6, { hash: result.stdout, size: stdoutSize });
   if (result.stderr !== undefined && stderrSize !== undefined)
@@ -108,8 +109,8 @@ export interface DecodedRecord {
  */
 export function decodeActionResult(bytes: Uint8Array): DecodedRecord | undefined {
   const files: Omit<StoredOutput, "mode">[] = [];
-  let stdout: string | undefined;
-  let stderr: string | undefined;
+  let stdout: { hash: string; size: number } | undefined;
+  let stderr: { hash: string; size: number } | undefined;
   let meta: Meta | undefined;
   const sizes = new Map<string, number>();
   readFields(bytes, "ActionResult", (no, type, r) => {
@@ -120,8 +121,8 @@ export function decodeActionResult(bytes: Uint8Array): DecodedRecord | undefined
       expectType(type, WireType.LengthDelimited, "ActionResult digest");
       const d = readDigest(r.bytes());
       sizes.set(d.hash, d.size);
-      if (no === 6) stdout = d.hash;
-      else stderr = d.hash;
+      if (no === 6) stdout = d;
+      else stderr = d;
     } else if (no === 9) {
       expectType(type, WireType.LengthDelimited, "ExecutedActionMetadata");
       meta = readExecutionMetadata(r.bytes()) ?? meta;
@@ -134,10 +135,12 @@ export function decodeActionResult(bytes: Uint8Array): DecodedRecord | undefined
     outputs: files.map((f, i) => ({ ...f, mode: meta!.modes[i]! })),
     compileMs: meta.compileMs,
   };
-  const out = stdout ?? meta.stdout;
-  const err = stderr ?? meta.stderr;
+  const out = stdout?.hash ?? meta.stdout;
+  const err = stderr?.hash ?? meta.stderr;
   if (out !== undefined) result.stdout = out;
   if (err !== undefined) result.stderr = err;
+  if (stdout) result.stdoutSize = stdout.size;
+  if (stderr) result.stderrSize = stderr.size;
   if (meta.signature !== undefined) result.signature = meta.signature;
   if (!isActionResult(result) || [out, err].some((d) => d !== undefined && !isDigest(d)))
     throw new MalformedMessage("galley record");
