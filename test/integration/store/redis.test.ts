@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { sha256Hex } from "../../../src/cache/engine/digest.ts";
 import { WriteRefused } from "../../../src/cache/store/breaker.ts";
 import { openRedisStore } from "../../../src/cache/store/redis.ts";
-import { CorruptEntry } from "../../../src/cache/store/store.ts";
+import { CorruptEntry, getBlobs } from "../../../src/cache/store/store.ts";
 import { type RedisServer, startRedis } from "../../servers.ts";
 import { storeConformance, testConfig } from "../../unit/store/conformance.ts";
 
@@ -87,7 +87,7 @@ test("a zstd bomb or an oversized record in Redis is a damaged entry, read no fu
     c.close();
   }
   const before = process.memoryUsage().rss;
-  const read = await store.getBlobs([digest], new Map([[digest, bytes.length]])).then(
+  const read = await getBlobs(store, [digest], new Map([[digest, bytes.length]])).then(
     () => undefined,
     (e: unknown) => e,
   );
