@@ -19,6 +19,25 @@ export function rustcIdentity(
   });
 }
 
+/**
+ * clippy-driver: its version (clippy's commit), the rustc it is built into (`--rustc -vV`), and its
+ * own file's digest, which changes with every build of clippy even when the version line does not
+ * (a locally built driver). A rustup proxy's file says nothing of the toolchain it runs: left out.
+ */
+export function clippyIdentity(
+  driver: string,
+  cacheDir: string | undefined,
+  env: Record<string, string | undefined>,
+): string {
+  const resolved = resolveOnPath(driver, env) ?? driver;
+  return memoised(resolved, cacheDir, "clippy", env, (proxy) => {
+    const version = runText([resolved, "-V"], env).trim();
+    const rustc = runText([resolved, "--rustc", "-vV"], env);
+    const file = proxy ? "proxy" : sha256Hex(readFileSync(resolved));
+    return sha256Hex(`${version}\n${rustc}\nfile=${file}`);
+  });
+}
+
 /** A linker or C compiler: the digest of the file it resolves to. */
 export function binaryIdentity(
   path: string,
@@ -40,7 +59,7 @@ function memoised(
   cacheDir: string | undefined,
   kind: string,
   env: Record<string, string | undefined>,
-  compute: () => string,
+  compute: (proxy: boolean) => string,
 ): string {
   let st: { size: number; mtimeMs: number; ino: number } | undefined;
   try {
@@ -58,7 +77,7 @@ function memoised(
       if (saved === stamp && id) return id;
     } catch {}
   }
-  const id = proxy ? sha256Hex(`${compute()}:${env.RUSTUP_TOOLCHAIN ?? ""}`) : compute();
+  const id = proxy ? sha256Hex(`${compute(true)}:${env.RUSTUP_TOOLCHAIN ?? ""}`) : compute(false);
   if (memo) {
     try {
       mkdirSync(dirname(memo), { recursive: true });

@@ -1,6 +1,8 @@
 /**
  * galley as RUSTC_WRAPPER: look the invocation up, restore and replay on a hit (never starting
  * rustc), compile and store on a miss. Any internal failure runs rustc as if galley were not there.
+ * The compiler may be clippy-driver in front of rustc (cargo clippy's workspace members): its
+ * lints are replayed the same way, under a key of its own (clippy.ts).
  */
 import { readFileSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
@@ -21,6 +23,13 @@ import { prefillAtProbe } from "../prefill/at-probe.ts";
 import { isRegistryPackage, recordForPrefill } from "../prefill/capture.ts";
 import { newReport } from "../store/report.ts";
 import { expectedOutputs, parseRustcArgs, type RustcInvocation } from "./args.ts";
+import {
+  type CompilerCall,
+  clippyLabel,
+  clippyPartsOf,
+  clippyUncacheable,
+  compilerCallOf,
+} from "./clippy.ts";
 import { parseDepInfo } from "./dep-info.ts";
 import { basePartsOf } from "./key.ts";
 import { type PathPolicy, pathPolicyOf } from "./paths.ts";
@@ -28,30 +37,34 @@ import { rustcUnit } from "./unit.ts";
 
 type Env = Record<string, string | undefined>;
 
-export async function runRustcWrapper(rustc: string, args: string[]): Promise<number> {
+export async function runRustcWrapper(tool: string, args: string[]): Promise<number> {
   const started = performance.now();
   const env: Env = process.env;
   const cwd = process.cwd();
-  const inv = parseRustcArgs(args);
+  const argv = [tool, ...args];
+  const call = compilerCallOf(tool, args);
+  const rustc = call.rustc;
+  const inv = parseRustcArgs(call.rustcArgs);
   // Probes (-vV, --print) are frequent and uninteresting: not counted. cargo does not show their
   // stderr, so nothing is said from them either.
   if (inv.uncacheable === "version probe" || inv.uncacheable === "--print probe") {
     // The first probe of a build comes before cargo reads any fingerprint: the moment to prefill.
     if (inv.uncacheable === "version probe") await prefillAtProbe(rustc, env);
-    return await runPlain([rustc, ...args]);
+    return await runPlain(argv);
   }
   let dir: string;
   try {
     dir = cacheConfig(env).dir;
   } catch (err) {
     noticeOnce("config", `${(err as Error).message}; compiling without the cache`);
-    return await runPlain([rustc, ...args]);
+    return await runPlain(argv);
   }
-  const label = inv.crateName ?? "?";
-  describeUnit(rustcUnit(inv, env));
-  if (inv.uncacheable) {
-    const code = await runPlain([rustc, ...args]);
-    recordStat(dir, { outcome: "passthrough", reason: inv.uncacheable, crate: label });
+  const label = call.clippyDriver ? clippyLabel(inv.crateName ?? "?") : (inv.crateName ?? "?");
+  describeUnit(rustcUnit(inv, env, call.clippyDriver !== undefined));
+  const uncacheable = inv.uncacheable ?? (call.clippyDriver ? clippyUncacheable(inv, cwd, env) : undefined);
+  if (uncacheable) {
+    const code = await runPlain(argv);
+    recordStat(dir, { outcome: "passthrough", reason: uncacheable, crate: label });
     return code;
   }
 
@@ -64,7 +77,7 @@ export async function runRustcWrapper(rustc: string, args: string[]): Promise<nu
   let paths: PathPolicy = { keyTokens: [], fileTokens: [], extraArgs: [], rawOutDir: true, tokenEnv: [] };
   try {
     paths = pathPolicyOf(inv, cwd, env);
-    spec = specOf(inv, rustc, cwd, env, dir, digests, paths);
+    spec = specOf(inv, call, label, cwd, env, dir, digests, paths);
     const keyed = performance.now();
     const outcome = await cache.lookup(spec);
     // Built only when asked for: this runs once per crate.
@@ -83,11 +96,11 @@ export async function runRustcWrapper(rustc: string, args: string[]): Promise<nu
       return 0;
     }
   } catch (err) {
-    return await failOpen(dir, err, [rustc, ...args], event);
+    return await failOpen(dir, err, argv, event);
   }
 
   noteStoreReport(event, report);
-  const compiled = await compileMiss([rustc, ...args, ...paths.extraArgs], dir, event);
+  const compiled = await compileMiss([...argv, ...paths.extraArgs], dir, event);
   if (compiled.code !== 0) return compiled.code;
   const saving = performance.now();
   try {
@@ -147,7 +160,8 @@ const OUT_DIR_TOKEN = "@@GALLEY_OUT_DIR@@";
 
 function specOf(
   inv: RustcInvocation,
-  rustc: string,
+  call: CompilerCall,
+  label: string,
   cwd: string,
   env: Env,
   dir: string,
@@ -155,10 +169,11 @@ function specOf(
   paths: PathPolicy,
 ): ActionSpec {
   const salt = env.GALLEY_SALT ?? "";
-  const base = basePartsOf({ rustc, inv, cwd, env, cacheDir: dir, salt, digests, paths });
+  const base = basePartsOf({ rustc: call.rustc, inv, cwd, env, cacheDir: dir, salt, digests, paths });
+  if (call.clippyDriver) Object.assign(base, clippyPartsOf(call.clippyDriver, cwd, env, dir, digests, paths));
   const outDir = resolve(cwd, inv.outDir!);
   return {
-    label: inv.crateName!,
+    label,
     base,
     root: outDir,
     // The output directory is not in the key (a fresh target dir hits); its path in dep-info and
