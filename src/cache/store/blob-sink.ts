@@ -85,6 +85,8 @@ export class UnpackingSink implements BlobSink {
   private unpacked = 0;
   private pending: Promise<void> = Promise.resolve();
   private readonly finished: Promise<void>;
+  /** Wakes a write that waits for the decoder to take more (on drain, or when it closes). */
+  private wake: (() => void) | undefined;
 
   constructor(
     private readonly out: BlobSink,
@@ -99,9 +101,13 @@ export class UnpackingSink implements BlobSink {
       // In order: each chunk is written after the one before it.
       this.pending = this.pending.then(() => this.out.write(chunk)).catch((e: Error) => this.fail(e));
     });
+    this.z.on("drain", () => this.wake?.());
     this.finished = new Promise<void>((resolve) => {
       this.z.on("end", resolve);
-      this.z.on("close", resolve);
+      this.z.on("close", () => {
+        this.wake?.();
+        resolve();
+      });
       this.z.on("error", (e: Error) => {
         this.fail(new CorruptEntry(`${what} (${e.message})`));
         resolve();
@@ -118,19 +124,21 @@ export class UnpackingSink implements BlobSink {
     }
     if (!this.z.write(chunk))
       await new Promise<void>((resolve) => {
-        this.z.once("drain", resolve);
-        this.z.once("close", resolve);
+        this.wake = resolve;
       });
+    this.wake = undefined;
     await this.pending;
     if (this.failure) throw this.failure;
   }
 
-  /** Waits for the last unpacked bytes; throws what went wrong on the way. */
+  /** Waits for the last unpacked bytes; throws what went wrong on the way, or a blob cut short. */
   async end(): Promise<void> {
     if (!this.failure) this.z.end();
     await this.finished;
     await this.pending;
     if (this.failure) throw this.failure;
+    if (this.unpacked !== this.size)
+      throw new CorruptEntry(`${this.what} (${this.unpacked} of ${this.size} bytes)`);
   }
 
   private fail(err: Error): void {

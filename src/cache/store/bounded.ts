@@ -15,6 +15,14 @@ export class Oversize extends Error {
   }
 }
 
+/** An answer that stopped before its end (the connection reset or closed mid-body). */
+export class CutShort extends Error {
+  constructor(what: string, why: string) {
+    super(`${what} was cut short (${why})`);
+    this.name = "CutShort";
+  }
+}
+
 /** The size to read a blob up to: the declared one, or for a blob nothing declared, the in-memory limit. */
 export function blobLimit(digest: string, sizes: BlobSizes | undefined): number {
   return sizes?.get(digest) ?? IN_MEMORY_BLOB_MAX;
@@ -42,6 +50,11 @@ export function unpackBounded(packed: Uint8Array, size: number, exact = true): U
   return bytes;
 }
 
+/** A response's declared body length; none when it is compressed (fetch unpacks it as it streams). */
+export function bodyLength(res: Response): string | null {
+  return res.headers.get("content-encoding") ? null : res.headers.get("content-length");
+}
+
 /**
  * A body read to its end, or Oversize as soon as it passes `limit` (the rest is never read: the
  * stream is cancelled). A Content-Length over the limit is refused before any byte is read.
@@ -60,21 +73,10 @@ export async function readBounded(
   }
   const chunks: Uint8Array[] = [];
   let total = 0;
-  const reader = body.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.length;
-      if (total > limit) throw new Oversize(what, limit);
-      chunks.push(value);
-    }
-  } catch (err) {
-    await reader.cancel().catch(() => {});
-    throw err;
-  } finally {
-    reader.releaseLock();
-  }
+  await streamBounded(body, limit, what, (chunk) => {
+    total += chunk.length;
+    chunks.push(chunk);
+  });
   if (chunks.length === 1) return chunks[0]!;
   const out = new Uint8Array(total);
   let at = 0;
@@ -85,7 +87,10 @@ export async function readBounded(
   return out;
 }
 
-/** Feeds a body's chunks to `each`, stopping with Oversize past `limit`. */
+/**
+ * Feeds a body's chunks to `each`, stopping with Oversize past `limit`; a body that breaks off is
+ * CutShort (what `each` throws is passed on as it is).
+ */
 export async function streamBounded(
   body: ReadableStream<Uint8Array> | null,
   limit: number,
@@ -97,7 +102,13 @@ export async function streamBounded(
   let total = 0;
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      let next: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        next = await reader.read();
+      } catch (err) {
+        throw new CutShort(what, (err as Error).message);
+      }
+      const { done, value } = next;
       if (done) break;
       total += value.length;
       if (total > limit) throw new Oversize(what, limit);

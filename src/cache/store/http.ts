@@ -8,6 +8,9 @@
  */
 
 import type { StoreConfig } from "../engine/store-config.ts";
+import type { BlobSink } from "./blob-sink.ts";
+import { blobLimit, bodyLength, CutShort, Oversize, readBounded, streamBounded } from "./bounded.ts";
+import { MAX_RECORD_BYTES } from "./limits.ts";
 import { decodeActionResult, encodeActionResult, WITHDRAWN } from "./reapi/action-result.ts";
 import { MalformedMessage } from "./reapi/wire.ts";
 import {
@@ -20,7 +23,7 @@ import {
   StoreUnavailable,
   verifiedBlob,
 } from "./remote.ts";
-import { type ActionResult, CorruptEntry, type Store } from "./store.ts";
+import { type ActionResult, type BlobSizes, CorruptEntry, getBlobs, type Store } from "./store.ts";
 
 export type HttpFlavor = "bazel" | "webdav";
 
@@ -59,11 +62,13 @@ export class HttpStore implements Store {
   async getAction(key: string): Promise<ActionResult | undefined> {
     const res = await this.request("GET", `ac/${key}`);
     if (res === undefined) return undefined;
-    const bytes = new Uint8Array(await this.body(res));
     try {
-      return decodeActionResult(bytes)?.result;
+      const decoded = decodeActionResult(await this.body(res, MAX_RECORD_BYTES, `record ${key}`));
+      if (decoded) for (const [d, size] of decoded.sizes) this.sizes.set(d, size);
+      return decoded?.result;
     } catch (e) {
-      if (!(e instanceof MalformedMessage)) throw e;
+      if (e instanceof CutShort) throw new CorruptEntry(`action ${key} in ${this.name} (${e.message})`);
+      if (!(e instanceof MalformedMessage || e instanceof Oversize)) throw e;
       await this.withdraw(key);
       throw new CorruptEntry(`action ${key}`);
     }
@@ -78,18 +83,61 @@ export class HttpStore implements Store {
   }
 
   async getBlob(digest: string): Promise<Uint8Array | undefined> {
+    return (await getBlobs(this, [digest])).get(digest);
+  }
+
+  /** One GET per blob, all at once over kept-alive connections; each read no further than declared. */
+  async getBlobs(digests: string[], sizes?: BlobSizes): Promise<Map<string, Uint8Array>> {
+    const found = new Map<string, Uint8Array>();
+    await Promise.all(
+      digests.map(async (digest) => {
+        const bytes = await this.readBlob(digest, blobLimit(digest, sizes ?? this.sizes));
+        if (bytes) found.set(digest, bytes);
+      }),
+    );
+    return found;
+  }
+
+  private async readBlob(digest: string, limit: number): Promise<Uint8Array | undefined> {
     if (this.damaged.has(digest)) return undefined;
     const res = await this.request("GET", `cas/${digest}`);
     if (res === undefined) return undefined;
-    const bytes = new Uint8Array(await this.body(res));
+    let bytes: Uint8Array;
     try {
+      bytes = await this.body(res, limit, `blob ${digest}`);
       verifiedBlob(digest, bytes, this.damaged);
     } catch (e) {
+      if (e instanceof CutShort) throw new CorruptEntry(`blob ${digest} in ${this.name} (${e.message})`);
+      if (!(e instanceof CorruptEntry || e instanceof Oversize)) throw e;
+      this.damaged.add(digest);
       if (this.options.flavor === "webdav") await this.request("DELETE", `cas/${digest}`).catch(() => {});
-      throw e;
+      throw new CorruptEntry(`blob ${digest} in ${this.name}`);
     }
     this.sizes.set(digest, bytes.length);
     return bytes;
+  }
+
+  /** A big blob streamed to `sink` as it comes, never more than its size. */
+  async readBlobTo(digest: string, size: number, sink: BlobSink): Promise<boolean> {
+    if (this.damaged.has(digest)) return false;
+    const res = await this.request("GET", `cas/${digest}`, undefined, size);
+    if (res === undefined) return false;
+    try {
+      await streamBounded(res.body, size, `blob ${digest}`, (chunk) => sink.write(chunk));
+    } catch (e) {
+      if (e instanceof Oversize || e instanceof CutShort)
+        throw new CorruptEntry(`blob ${digest} in ${this.name} (${e.message})`);
+      throw e;
+    }
+    this.sizes.set(digest, size);
+    return true;
+  }
+
+  /** A big blob uploaded from its file, streamed from disk. */
+  async writeBlobFrom(digest: string, size: number, file: string): Promise<void> {
+    await this.request("PUT", `cas/${digest}`, Bun.file(file), size);
+    this.damaged.delete(digest);
+    this.sizes.set(digest, size);
   }
 
   async putBlob(digest: string, bytes: Uint8Array): Promise<void> {
@@ -113,19 +161,18 @@ export class HttpStore implements Store {
     }
   }
 
-  private async body(res: Response): Promise<ArrayBuffer> {
-    try {
-      return await res.arrayBuffer();
-    } catch (e) {
-      throw new StoreUnavailable(this.name, `reading the answer failed (${(e as Error).message})`);
-    }
+  /** The body, up to `limit` bytes (Oversize past it; CutShort when it breaks off). */
+  private async body(res: Response, limit: number, what: string): Promise<Uint8Array> {
+    return await readBounded(res.body, limit, what, bodyLength(res));
   }
 
   /** The response when the entry is there; undefined when the server says it is not (404). */
   private async request(
     method: keyof HttpStore["requests"],
     path: string,
-    body?: Uint8Array,
+    body?: Uint8Array | Blob,
+    /** Bytes the request moves: a big one gets longer than the time-out, at a floor rate. */
+    bytes = 0,
   ): Promise<Response | undefined> {
     this.requests[method]++;
     const headers: Record<string, string> = {};
@@ -137,7 +184,7 @@ export class HttpStore implements Store {
         method,
         headers,
         body,
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: AbortSignal.timeout(this.timeoutMs + transferMs(bytes)),
         ...(this.options.caCert ? { tls: { ca: this.options.caCert } } : {}),
       });
     } catch (e) {
@@ -175,4 +222,9 @@ export function openHttpStore(config: StoreConfig): Store {
     timeoutMs: config.requestTimeoutMs,
     caCert: caCertOption(config),
   });
+}
+
+/** The time a transfer of `bytes` may take on top of the time-out: at least 8 MiB/s. */
+export function transferMs(bytes: number): number {
+  return Math.ceil(bytes / (8 * 1024 * 1024)) * 1000;
 }

@@ -7,10 +7,9 @@
  * written in ranges too (APPEND to a temporary key, renamed into place when whole).
  * Options: key_prefix (default "galley:"), ttl (seconds), db, ca_cert.
  */
-import { closeSync, openSync, readSync } from "node:fs";
 import { sha256Hex } from "../engine/digest.ts";
 import type { StoreConfig } from "../engine/store-config.ts";
-import { packBlob, parseRecord } from "./blob-codec.ts";
+import { packBlob, packFileChunks, parseRecord } from "./blob-codec.ts";
 import { type BlobSink, UnpackingSink } from "./blob-sink.ts";
 import { blobLimit, Oversize, packedLimit, unpackBounded } from "./bounded.ts";
 import { WriteRefused } from "./breaker.ts";
@@ -126,19 +125,13 @@ export class RedisStore implements Store {
   async writeBlobFrom(digest: string, _size: number, file: string): Promise<void> {
     const key = this.blobKey(digest);
     const tmp = `${this.prefix}upload:${digest}:${process.pid}-${Math.random().toString(36).slice(2)}`;
-    const fd = openSync(file, "r");
-    const buf = Buffer.allocUnsafe(RANGE_BYTES);
     try {
       let first = true;
-      for (;;) {
-        const n = readSync(fd, buf, 0, buf.length, null);
-        if (n <= 0 && !first) break;
-        const packed = packBlob(buf.subarray(0, Math.max(n, 0)));
-        if (first) await this.set(tmp, packed, digest, UPLOAD_TTL_SECONDS);
-        else await this.write(["APPEND", tmp, packed], digest, packed.length);
+      await packFileChunks(file, async (frame) => {
+        if (first) await this.set(tmp, frame, digest, UPLOAD_TTL_SECONDS);
+        else await this.write(["APPEND", tmp, frame], digest, frame.length);
         first = false;
-        if (n < buf.length) break;
-      }
+      });
       await this.write(["RENAME", tmp, key], digest, 0);
       await this.write(
         this.ttlSeconds ? ["EXPIRE", key, String(this.ttlSeconds)] : ["PERSIST", key],
@@ -148,8 +141,6 @@ export class RedisStore implements Store {
     } catch (err) {
       await this.ask(["DEL", tmp]).catch(() => {});
       throw err;
-    } finally {
-      closeSync(fd);
     }
   }
 

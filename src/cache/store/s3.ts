@@ -1,14 +1,41 @@
 /**
- * S3 and the stores that speak its API (AWS, MinIO, R2, GCS's S3 API, Ceph) through Bun's client.
- * s3://bucket/prefix keeps records at <prefix>/ac/<key> (JSON) and blobs at
- * <prefix>/cas-zstd/<digest> (zstd). One GET per record or blob, blobs in parallel.
+ * S3 and the stores that speak its API (AWS, MinIO, R2, GCS's S3 API, Ceph). s3://bucket/prefix
+ * keeps records at <prefix>/ac/<key> (JSON) and blobs at <prefix>/cas-zstd/<digest> (zstd). Writes
+ * go through Bun's client; reads are presigned GETs read with a limit (a record by MAX_RECORD_BYTES,
+ * a blob by the packed size its declared size allows), so an object larger than that, or a body that
+ * does not end, is never held: it is a damaged entry. A big blob streams to a file as it comes and
+ * is uploaded from one.
  * Options: endpoint, region, path_style, anonymous (no credentials: read-only).
  */
+import { rmSync, writeFileSync } from "node:fs";
+import { appendFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { flag } from "../../util/flag.ts";
+import { sha256Hex } from "../engine/digest.ts";
 import type { StoreConfig } from "../engine/store-config.ts";
 import { awsCredentials, awsRegion } from "./aws-credentials.ts";
-import { packBlob, parseRecord, unpackBlob } from "./blob-codec.ts";
-import { type ActionResult, CorruptEntry, isActionResult, type Store } from "./store.ts";
+import { packBlob, packFileChunks, parseRecord } from "./blob-codec.ts";
+import { type BlobSink, UnpackingSink } from "./blob-sink.ts";
+import {
+  blobLimit,
+  CutShort,
+  Oversize,
+  packedLimit,
+  readBounded,
+  streamBounded,
+  unpackBounded,
+} from "./bounded.ts";
+import { MAX_RECORD_BYTES } from "./limits.ts";
+import { DEFAULT_TIMEOUT_MS, StoreUnavailable } from "./remote.ts";
+import {
+  type ActionResult,
+  type BlobSizes,
+  CorruptEntry,
+  getBlobs,
+  isActionResult,
+  type Store,
+} from "./store.ts";
 
 export class S3Store implements Store {
   readonly name: string;
@@ -17,17 +44,26 @@ export class S3Store implements Store {
     private readonly client: Bun.S3Client,
     private readonly prefix: string,
     label: string,
+    /** The object's URL to GET: presigned, or plain for anonymous reads. */
+    private readonly urlOf: (path: string) => string,
+    private readonly timeoutMs = DEFAULT_TIMEOUT_MS,
   ) {
     this.name = label;
   }
 
   async getAction(key: string): Promise<ActionResult | undefined> {
     const path = this.key("ac", key);
-    const text = await this.read(path, (f) => f.text());
-    if (text === undefined) return undefined;
-    const value = parseRecord(text);
+    let value: unknown;
+    try {
+      const bytes = await this.read(path, MAX_RECORD_BYTES, `record ${key}`);
+      if (bytes === undefined) return undefined;
+      value = parseRecord(Buffer.from(bytes).toString("utf8"));
+    } catch (err) {
+      if (err instanceof CutShort) throw new CorruptEntry(`action ${key} in ${this.name} (${err.message})`);
+      if (!(err instanceof Oversize)) throw err;
+    }
     if (!isActionResult(value)) {
-      await this.client.delete(path);
+      await this.client.delete(path).catch(() => {});
       throw new CorruptEntry(`action ${key} in ${this.name}`);
     }
     return value;
@@ -38,19 +74,65 @@ export class S3Store implements Store {
   }
 
   async getBlob(digest: string): Promise<Uint8Array | undefined> {
-    const path = this.key("cas-zstd", digest);
-    const stored = await this.read(path, (f) => f.bytes());
-    if (stored === undefined) return undefined;
-    const bytes = unpackBlob(digest, stored);
-    if (!bytes) {
-      await this.client.delete(path);
-      throw new CorruptEntry(`blob ${digest} in ${this.name}`);
+    return (await getBlobs(this, [digest])).get(digest);
+  }
+
+  /** One GET per blob, all at once; each read no further than its declared size allows. */
+  async getBlobs(digests: string[], sizes?: BlobSizes): Promise<Map<string, Uint8Array>> {
+    const found = new Map<string, Uint8Array>();
+    await Promise.all(
+      digests.map(async (digest) => {
+        const path = this.key("cas-zstd", digest);
+        const size = blobLimit(digest, sizes);
+        let bytes: Uint8Array | undefined;
+        try {
+          const stored = await this.read(path, packedLimit(size), `blob ${digest}`);
+          if (stored === undefined) return;
+          bytes = unpackBounded(stored, size, sizes?.has(digest) ?? false);
+        } catch (err) {
+          if (err instanceof CutShort)
+            throw new CorruptEntry(`blob ${digest} in ${this.name} (${err.message})`);
+          if (!(err instanceof Oversize)) throw err;
+        }
+        if (!bytes || sha256Hex(bytes) !== digest) {
+          await this.client.delete(path).catch(() => {});
+          throw new CorruptEntry(`blob ${digest} in ${this.name}`);
+        }
+        found.set(digest, bytes);
+      }),
+    );
+    return found;
+  }
+
+  async readBlobTo(digest: string, size: number, sink: BlobSink): Promise<boolean> {
+    const res = await this.get(this.key("cas-zstd", digest), packedLimit(size));
+    if (!res) return false;
+    const unpacking = new UnpackingSink(sink, size, `blob ${digest} in ${this.name}`);
+    try {
+      await streamBounded(res.body, packedLimit(size), `blob ${digest}`, (chunk) => unpacking.write(chunk));
+    } catch (err) {
+      if (err instanceof Oversize || err instanceof CutShort)
+        throw new CorruptEntry(`blob ${digest} in ${this.name} (${err.message})`);
+      throw err;
     }
-    return bytes;
+    await unpacking.end();
+    return true;
   }
 
   async putBlob(digest: string, bytes: Uint8Array): Promise<void> {
     await this.client.write(this.key("cas-zstd", digest), packBlob(bytes), { type: "application/zstd" });
+  }
+
+  /** A big blob: packed a chunk at a time into a temporary file, which is uploaded from disk. */
+  async writeBlobFrom(digest: string, _size: number, file: string): Promise<void> {
+    const packed = join(tmpdir(), `galley-s3-${process.pid}-${Math.random().toString(36).slice(2)}`);
+    try {
+      writeFileSync(packed, "");
+      await packFileChunks(file, (frame) => appendFile(packed, frame));
+      await this.client.write(this.key("cas-zstd", digest), Bun.file(packed), { type: "application/zstd" });
+    } finally {
+      rmSync(packed, { force: true });
+    }
   }
 
   async hasBlob(digest: string): Promise<boolean> {
@@ -61,14 +143,43 @@ export class S3Store implements Store {
     return this.prefix ? `${this.prefix}/${kind}/${name}` : `${kind}/${name}`;
   }
 
-  /** The object's content, or undefined when there is no such object. */
-  private async read<T>(path: string, how: (f: Bun.S3File) => Promise<T>): Promise<T | undefined> {
+  /** The object's bytes up to `limit` (Oversize past it), or undefined when there is no such object. */
+  private async read(path: string, limit: number, what: string): Promise<Uint8Array | undefined> {
+    const res = await this.get(path, limit);
+    if (!res) return undefined;
+    return await readBounded(res.body, limit, what, bodyLength(res));
+  }
+
+  /** A GET of the object (undefined for 404), asking for no more than `limit` bytes of it. */
+  private async get(path: string, limit: number): Promise<Response | undefined> {
+    let res: Response;
     try {
-      return await how(this.client.file(path));
-    } catch (err) {
-      if ((err as { code?: string }).code === "NoSuchKey") return undefined;
-      throw err;
+      res = await fetch(this.urlOf(path), {
+        // A range one byte past the limit: a larger object shows itself without being sent whole.
+        headers: { range: `bytes=0-${limit}` },
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (e) {
+      const err = e as Error;
+      throw new StoreUnavailable(
+        this.name,
+        err.name === "TimeoutError" ? `no answer within ${this.timeoutMs} ms` : err.message,
+      );
     }
+    if (res.status === 404) {
+      await res.body?.cancel().catch(() => {});
+      return undefined;
+    }
+    // An empty object answers a range with 416: it is no blob and no record.
+    if (res.status === 416) {
+      await res.body?.cancel().catch(() => {});
+      return new Response(new Uint8Array(0));
+    }
+    if (res.ok) return res;
+    await res.body?.cancel().catch(() => {});
+    if (res.status === 401 || res.status === 403)
+      throw new StoreUnavailable(this.name, `credentials refused (HTTP ${res.status} on GET)`);
+    throw new StoreUnavailable(this.name, `HTTP ${res.status} on GET ${path}`);
   }
 }
 
@@ -81,14 +192,31 @@ export async function openS3Store(config: StoreConfig, env = process.env): Promi
   const anonymous = o.anonymous ? flag(o.anonymous, "store option anonymous") : false;
   const credentials = anonymous ? undefined : awsCredentials(env);
   const pathStyle = o.path_style ? flag(o.path_style, "store option path_style") : Boolean(endpoint);
-  const client = new Bun.S3Client({
+  const common = {
     bucket,
     region: o.region || awsRegion(env) || "us-east-1",
     ...(endpoint ? { endpoint } : {}),
     virtualHostedStyle: !pathStyle,
+  };
+  const client = new Bun.S3Client({
+    ...common,
     // Anonymous reads send no signature at all (empty keys make Bun skip signing).
     ...(credentials ?? { accessKeyId: "", secretAccessKey: "" }),
     retry: 0,
   });
-  return new S3Store(client, prefix, `s3://${bucket}${prefix ? `/${prefix}` : ""}`);
+  // Reads are presigned URLs (computed here, no request); anonymous ones the same URL unsigned.
+  const signer = credentials
+    ? client
+    : new Bun.S3Client({ ...common, accessKeyId: "anonymous", secretAccessKey: "anonymous" });
+  const urlOf = (path: string) => {
+    const signed = signer.presign(path, { method: "GET", expiresIn: 3600 });
+    return credentials ? signed : signed.slice(0, signed.indexOf("?"));
+  };
+  return new S3Store(
+    client,
+    prefix,
+    `s3://${bucket}${prefix ? `/${prefix}` : ""}`,
+    urlOf,
+    config.requestTimeoutMs,
+  );
 }

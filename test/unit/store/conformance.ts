@@ -120,6 +120,7 @@ export function storeConformance(
           { path: "libbig.rlib", digest: sha256Hex(big), size: big.length, mode: 0o644 },
         ],
         stderr: sha256Hex(stderr),
+        stderrSize: stderr.length,
         compileMs: 7,
       };
       const blobs = new Map([
