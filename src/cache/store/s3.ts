@@ -19,6 +19,7 @@ import { packBlob, packFileChunks, parseRecord } from "./blob-codec.ts";
 import { type BlobSink, UnpackingSink } from "./blob-sink.ts";
 import {
   blobLimit,
+  bodyLength,
   CutShort,
   Oversize,
   packedLimit,
