@@ -121,3 +121,8 @@ export async function streamBounded(
     reader.releaseLock();
   }
 }
+
+/** The time a transfer of `bytes` may take on top of a request's time-out: at least 8 MiB/s. */
+export function transferMs(bytes: number): number {
+  return Math.ceil(bytes / (8 * 1024 * 1024)) * 1000;
+}

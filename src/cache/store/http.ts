@@ -9,7 +9,15 @@
 
 import type { StoreConfig } from "../engine/store-config.ts";
 import type { BlobSink } from "./blob-sink.ts";
-import { blobLimit, bodyLength, CutShort, Oversize, readBounded, streamBounded } from "./bounded.ts";
+import {
+  blobLimit,
+  bodyLength,
+  CutShort,
+  Oversize,
+  readBounded,
+  streamBounded,
+  transferMs,
+} from "./bounded.ts";
 import { MAX_RECORD_BYTES } from "./limits.ts";
 import { decodeActionResult, encodeActionResult, WITHDRAWN } from "./reapi/action-result.ts";
 import { MalformedMessage } from "./reapi/wire.ts";
@@ -222,9 +230,4 @@ export function openHttpStore(config: StoreConfig): Store {
     timeoutMs: config.requestTimeoutMs,
     caCert: caCertOption(config),
   });
-}
-
-/** The time a transfer of `bytes` may take on top of the time-out: at least 8 MiB/s. */
-export function transferMs(bytes: number): number {
-  return Math.ceil(bytes / (8 * 1024 * 1024)) * 1000;
 }

@@ -15,7 +15,10 @@ import { isIP } from "node:net";
 import { checkServerIdentity } from "node:tls";
 import * as grpc from "@grpc/grpc-js";
 import type { StoreConfig } from "../engine/store-config.ts";
-import { packBlob } from "./blob-codec.ts";
+import { packBlob, packFileChunks } from "./blob-codec.ts";
+import { type BlobSink, UnpackingSink } from "./blob-sink.ts";
+import { packedLimit, transferMs, unpackBounded } from "./bounded.ts";
+import { MAX_RECORD_BYTES } from "./limits.ts";
 import {
   type DecodedRecord,
   decodeActionResult,
@@ -52,7 +55,14 @@ import {
   StoreUnavailable,
   verifiedBlob,
 } from "./remote.ts";
-import { type ActionResult, type BlobSizes, CorruptEntry, MANIFEST_OUTPUT, type Store } from "./store.ts";
+import {
+  type ActionResult,
+  type BlobSizes,
+  CorruptEntry,
+  getBlobs,
+  MANIFEST_OUTPUT,
+  type Store,
+} from "./store.ts";
 
 export interface ReapiStoreOptions extends Credentials {
   /** grpc://host:port[/instance] or grpcs://…; user-info gives basic auth (`:token@` bearer). */
@@ -71,6 +81,11 @@ export interface ReapiStoreOptions extends Credentials {
 
 /** gRPC's default largest message; the batch limit when the server names none. */
 const GRPC_MAX_MESSAGE = 4 * 1024 * 1024;
+/**
+ * The largest message galley takes from a server: a batch answer within the limit it asked for, a
+ * record, a ByteStream chunk. gRPC refuses a longer one from its length prefix, before reading it.
+ */
+const MAX_RECEIVED_MESSAGE = Math.max(GRPC_MAX_MESSAGE, MAX_RECORD_BYTES) + 64 * 1024;
 /** Room for each blob's digest and framing inside a batch message. */
 const PER_BLOB_OVERHEAD = 100;
 const WRITE_CHUNK = 64 * 1024;
@@ -127,7 +142,7 @@ export class ReapiStore implements Store {
         )
       : grpc.credentials.createInsecure();
     this.client = new grpc.Client(`${url.hostname}:${port}`, creds, {
-      "grpc.max_receive_message_length": -1,
+      "grpc.max_receive_message_length": MAX_RECEIVED_MESSAGE,
       "grpc.max_send_message_length": -1,
       "grpc.initial_reconnect_backoff_ms": 100,
       ...(tls && ipHost ? { "grpc.ssl_target_name_override": "localhost" } : {}),
@@ -201,7 +216,8 @@ export class ReapiStore implements Store {
       );
     } catch (e) {
       if (isCode(e, NOT_FOUND)) return undefined;
-      if (!isCode(e, grpc.status.DATA_LOSS)) throw e;
+      // A record past the message limit is as damaged as one the server says it lost.
+      if (!isCode(e, grpc.status.DATA_LOSS) && !isCode(e, grpc.status.RESOURCE_EXHAUSTED)) throw e;
       await this.withdraw(key);
       throw new CorruptEntry(`action ${key}`);
     }
@@ -217,7 +233,10 @@ export class ReapiStore implements Store {
     for (const [digest, size] of decoded.sizes) this.sizes.set(digest, size);
     // A server that keeps inline contents in its CAS and did not send them: one batch read.
     if (decoded.inlineMissing.length > 0) {
-      const bytes = await this.getBlobs(decoded.inlineMissing.map((o) => o.digest));
+      const bytes = await getBlobs(
+        this,
+        decoded.inlineMissing.map((o) => o.digest),
+      );
       for (const out of decoded.inlineMissing) {
         const b = bytes.get(out.digest);
         if (!b) return undefined;
@@ -252,7 +271,8 @@ export class ReapiStore implements Store {
   /** Small blobs in batches within the server's limit, large ones by ByteStream, all at once. */
   async getBlobs(digests: string[], sizes?: BlobSizes): Promise<Map<string, Uint8Array>> {
     const found = new Map<string, Uint8Array>();
-    for (const [digest, size] of sizes ?? []) if (!this.sizes.has(digest)) this.sizes.set(digest, size);
+    // The sizes the caller's record declares: the server is asked for exactly those blobs.
+    for (const [digest, size] of sizes ?? []) this.sizes.set(digest, size);
     const known = digests.filter((d) => this.sizes.has(d) && !this.damaged.has(d));
     if (known.length === 0) return found;
     await this.start(); // the batch limit
@@ -267,7 +287,16 @@ export class ReapiStore implements Store {
           batch.map((hash) => ({ hash, size: this.sizes.get(hash)! })),
           this.zstd() ? [ZSTD] : [],
         );
-        for (const a of readBatchAnswers(await this.unary(METHODS.batchReadBlobs, req))) {
+        let answers: ReturnType<typeof readBatchAnswers>;
+        try {
+          answers = readBatchAnswers(await this.unary(METHODS.batchReadBlobs, req));
+        } catch (e) {
+          // An answer past the message limit, or one that is not a batch answer: these blobs are damaged.
+          if (!(e instanceof MalformedMessage) && !isCode(e, grpc.status.RESOURCE_EXHAUSTED)) throw e;
+          for (const d of batch) this.damaged.add(d);
+          throw new CorruptEntry(`BatchReadBlobs answer from ${this.name}`);
+        }
+        for (const a of answers) {
           if (a.status.code === NOT_FOUND) continue;
           if (a.status.code !== 0)
             throw new StoreUnavailable(
@@ -275,7 +304,8 @@ export class ReapiStore implements Store {
               `BatchReadBlobs: ${a.status.message || `code ${a.status.code}`}`,
             );
           this.wire.received += a.data.length;
-          if (batch.includes(a.hash)) keep(a.hash, this.unpack(a.hash, a.data, a.compressor === ZSTD));
+          if (batch.includes(a.hash))
+            keep(a.hash, this.unpack(a.hash, a.data, a.compressor === ZSTD, this.sizes.get(a.hash)!));
         }
       }),
       ...large.map(async (digest) => {
@@ -351,15 +381,15 @@ export class ReapiStore implements Store {
     return this.capabilities.compressors.includes(ZSTD);
   }
 
-  /** The blob's bytes from what the server sent; damaged compressed data is a damaged blob. */
-  private unpack(digest: string, data: Uint8Array, compressed: boolean): Uint8Array {
-    if (!compressed) return data;
-    try {
-      return Bun.zstdDecompressSync(data);
-    } catch {
-      this.damaged.add(digest);
-      throw new CorruptEntry(`blob ${digest}`);
-    }
+  /**
+   * The blob's bytes from what the server sent, no more than its digest's size: compressed data is
+   * unpacked only that far; anything else is a damaged blob.
+   */
+  private unpack(digest: string, data: Uint8Array, compressed: boolean, size: number): Uint8Array {
+    const bytes = compressed ? unpackBounded(data, size) : data.length === size ? data : undefined;
+    if (bytes) return bytes;
+    this.damaged.add(digest);
+    throw new CorruptEntry(`blob ${digest} from ${this.name}`);
   }
 
   /** ByteStream names: {instance}/[uploads/{uuid}/](blobs|compressed-blobs/zstd)/{hash}/{size} */
@@ -369,39 +399,138 @@ export class ReapiStore implements Store {
     return this.instance ? `${this.instance}/${tail}` : tail;
   }
 
+  /** A blob read by ByteStream into memory, no more bytes than its size allows. */
   private async readStream(digest: string, size: number): Promise<Uint8Array | undefined> {
+    const chunks: Uint8Array[] = [];
+    const found = await this.streamRead(digest, size, async (chunk) => {
+      chunks.push(chunk);
+    });
+    if (found === undefined) return undefined;
+    return this.unpack(digest, Buffer.concat(chunks), this.zstd(), size);
+  }
+
+  /** A big blob by ByteStream, unpacked to `sink` as it comes. */
+  async readBlobTo(digest: string, size: number, sink: BlobSink): Promise<boolean> {
+    if (this.damaged.has(digest)) return false;
+    this.sizes.set(digest, size);
+    if (!this.zstd()) {
+      const received = await this.streamRead(digest, size, (chunk) => sink.write(chunk));
+      if (received === undefined) return false;
+      if (received !== size) {
+        this.damaged.add(digest);
+        throw new CorruptEntry(`blob ${digest} from ${this.name} (${received} of ${size} bytes)`);
+      }
+      return true;
+    }
+    const unpacking = new UnpackingSink(sink, size, `blob ${digest} from ${this.name}`);
+    if ((await this.streamRead(digest, size, (chunk) => unpacking.write(chunk))) === undefined) return false;
+    await unpacking.end();
+    return true;
+  }
+
+  /**
+   * ByteStream.Read of a blob, each chunk to `each` in order (the stream paused while it works), the
+   * call cancelled as soon as more arrives than a blob of `size` can take on the wire. Returns the
+   * bytes received, or undefined when the server has no such blob.
+   */
+  private async streamRead(
+    digest: string,
+    size: number,
+    each: (chunk: Uint8Array) => Promise<void>,
+  ): Promise<number | undefined> {
     await this.start();
     this.count(METHODS.read);
+    const limit = this.zstd() ? packedLimit(size) : size;
     const call = this.client.makeServerStreamRequest(
       METHODS.read,
       bytesOut,
       bytesIn,
       readRequest(this.resource(digest, size)),
       this.metadata,
-      { deadline: this.deadline() },
+      { deadline: this.deadline(size) },
     );
-    const chunks: Uint8Array[] = [];
+    let received = 0;
+    let failure: Error | undefined;
+    let work = Promise.resolve();
     try {
       await new Promise<void>((resolve, reject) => {
-        call.on("data", (msg: Uint8Array) => chunks.push(readReadResponse(msg)));
-        call.on("error", reject);
+        call.on("data", (msg: Uint8Array) => {
+          if (failure) return;
+          let chunk: Uint8Array;
+          try {
+            chunk = readReadResponse(msg);
+          } catch {
+            failure = new CorruptEntry(`blob ${digest} from ${this.name} (malformed ByteStream answer)`);
+            call.cancel();
+            return;
+          }
+          received += chunk.length;
+          if (received > limit) {
+            failure = new CorruptEntry(`blob ${digest} from ${this.name} (more than ${limit} bytes)`);
+            call.cancel();
+            return;
+          }
+          call.pause();
+          work = work
+            .then(() => each(chunk))
+            .then(
+              () => {
+                call.resume();
+              },
+              (e: Error) => {
+                failure = e;
+                call.cancel();
+              },
+            );
+        });
+        call.on("error", (e: Error) => (failure ? resolve() : reject(e)));
         call.on("end", resolve);
       });
+      await work;
     } catch (e) {
       if (isCode(e, NOT_FOUND)) return undefined;
-      throw this.unavailable(e, "ByteStream.Read");
+      if (isCode(e, grpc.status.RESOURCE_EXHAUSTED))
+        failure = new CorruptEntry(`blob ${digest} from ${this.name}`);
+      else throw this.unavailable(e, "ByteStream.Read");
     }
-    const data = Buffer.concat(chunks);
-    this.wire.received += data.length;
-    return this.unpack(digest, data, this.zstd());
+    if (failure) {
+      if (failure instanceof CorruptEntry) this.damaged.add(digest);
+      throw failure;
+    }
+    this.wire.received += received;
+    return received;
   }
 
   private async writeStream(digest: string, blob: Uint8Array): Promise<void> {
+    const zstd = this.zstd();
+    await this.streamWrite(digest, blob.length, async (send) => send(zstd ? packBlob(blob) : blob));
+  }
+
+  /** A big blob by ByteStream from its file: packed (or read) a chunk at a time, never whole. */
+  async writeBlobFrom(digest: string, size: number, file: string): Promise<void> {
+    await this.start();
+    this.sizes.set(digest, size);
+    await this.streamWrite(digest, size, async (send) => {
+      if (this.zstd()) return await packFileChunks(file, send);
+      const stream = Bun.file(file).stream();
+      for await (const chunk of stream) await send(chunk);
+    });
+    this.damaged.delete(digest);
+  }
+
+  /**
+   * ByteStream.Write of a blob of `size` bytes whose wire bytes `produce` hands over in order; each
+   * goes out in WRITE_CHUNK messages, waiting whenever the stream asks to (its buffer is full).
+   */
+  private async streamWrite(
+    digest: string,
+    size: number,
+    produce: (send: (bytes: Uint8Array) => Promise<void>) => Promise<void>,
+  ): Promise<void> {
     await this.start();
     this.count(METHODS.write);
-    const resource = this.resource(digest, blob.length, randomUUID());
-    const bytes = this.zstd() ? packBlob(blob) : blob;
-    this.wire.sent += bytes.length;
+    const resource = this.resource(digest, size, randomUUID());
+    let offset = 0;
     let call: grpc.ClientWritableStream<Uint8Array> | undefined;
     const done = new Promise<void>((resolve, reject) => {
       call = this.client.makeClientStreamRequest(
@@ -409,35 +538,35 @@ export class ReapiStore implements Store {
         bytesOut,
         bytesIn,
         this.metadata,
-        { deadline: this.deadline() },
+        { deadline: this.deadline(size) },
         (err, res) => {
           const committed = res ? readWriteResponse(res) : 0;
           if (err) reject(this.unavailable(err, "ByteStream.Write"));
           // Compressed uploads may report the compressed size, the blob's, or -1 (already there).
-          else if (committed !== bytes.length && committed !== blob.length && committed !== -1)
+          else if (committed !== offset && committed !== size && committed !== -1)
             reject(
-              new StoreUnavailable(
-                this.name,
-                `ByteStream.Write committed ${committed} of ${bytes.length} bytes`,
-              ),
+              new StoreUnavailable(this.name, `ByteStream.Write committed ${committed} of ${offset} bytes`),
             );
           else resolve();
         },
       );
     });
-    // One chunk at a time, waiting whenever the stream asks to (its buffer is full).
-    for (let offset = 0; ; offset += WRITE_CHUNK) {
-      const last = offset + WRITE_CHUNK >= bytes.length;
-      const req = writeRequest(
-        offset === 0 ? resource : undefined,
-        offset,
-        bytes.subarray(offset, offset + WRITE_CHUNK),
-        last,
-      );
-      if (!call!.write(req))
-        await Promise.race([new Promise((r) => call!.once("drain", r)), done.catch(() => {})]);
-      if (last) break;
-    }
+    done.catch(() => {});
+    // The last message carries finish_write: each slice is sent once the next one is known.
+    let held: Uint8Array | undefined;
+    const put = async (slice: Uint8Array, last: boolean) => {
+      const req = writeRequest(offset === 0 ? resource : undefined, offset, slice, last);
+      offset += slice.length;
+      if (!call!.write(req)) await Promise.race([new Promise((r) => call!.once("drain", r)), done]);
+    };
+    await produce(async (bytes) => {
+      for (let at = 0; at < bytes.length; at += WRITE_CHUNK) {
+        if (held) await put(held, false);
+        held = bytes.subarray(at, at + WRITE_CHUNK);
+      }
+    });
+    await put(held ?? new Uint8Array(0), true);
+    this.wire.sent += offset;
     call!.end();
     await done;
   }
@@ -451,8 +580,9 @@ export class ReapiStore implements Store {
     }
   }
 
-  private deadline(): Date {
-    return new Date(Date.now() + this.timeoutMs);
+  /** A call's deadline: the time-out, and more for a transfer of `bytes`. */
+  private deadline(bytes = 0): Date {
+    return new Date(Date.now() + this.timeoutMs + transferMs(bytes));
   }
 
   private count(method: string): void {

@@ -12,7 +12,7 @@ import { type BuildGrid, startBuildGrid } from "./servers.ts";
 let server: BuildGrid;
 const opened: ReapiStore[] = [];
 beforeAll(async () => {
-  server = await startBuildGrid();
+  server = await startBuildGrid(16);
 }, 120_000);
 afterAll(async () => {
   for (const s of opened) s.close();

@@ -204,10 +204,15 @@ export function storeConformance(
         expect(await store.readBlobTo(bigDigest, big.length, sink)).toBe(true);
         sink.commit("test");
         expect(sha256Hex(readFileSync(join(dir, "tmp")))).toBe(bigDigest);
-        // Declared smaller than it is: the read stops there and nothing is kept.
+        // Declared smaller than it is: the read stops there (a REAPI server addresses blobs by hash
+        // and size: it has no such blob, or sends that many bytes) and nothing is kept.
         const short = new FileBlobSink(bigDigest, 2 ** 20, join(dir, "short"), () => {});
-        expect(await failureOf(store.readBlobTo(bigDigest, 2 ** 20, short))).toBeInstanceOf(Error);
-        short.abort();
+        const outcome = await store.readBlobTo(bigDigest, 2 ** 20, short).catch((e: unknown) => e);
+        if (outcome === true) expect(() => short.commit("test")).toThrow(CorruptEntry);
+        else {
+          expect(outcome === false || outcome instanceof Error).toBe(true);
+          short.abort();
+        }
         const missing = new FileBlobSink(sha256Hex("none"), 10, join(dir, "none"), () => {});
         expect(await store.readBlobTo(sha256Hex("none"), 10, missing)).toBe(false);
         missing.abort();
