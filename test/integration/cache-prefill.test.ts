@@ -5,8 +5,9 @@
  * built as usual.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { sha256Hex } from "../../src/cache/engine/digest.ts";
 import type { StatEvent } from "../../src/cache/engine/stats.ts";
 import { buildThroughGalley, copyFixture, GALLEY, galley, ok, removeDir, run, tempDir } from "../helpers.ts";
 
@@ -34,10 +35,14 @@ interface Built {
   output: string;
 }
 
-function build(env: Record<string, string> = {}, opts: { clean?: boolean; target?: string } = {}): Built {
-  const target = opts.target ?? join(dir, "target");
+function build(
+  env: Record<string, string> = {},
+  opts: { clean?: boolean; target?: string; ws?: string; cache?: string } = {},
+): Built {
+  const ws = opts.ws ?? dir;
+  const target = opts.target ?? join(ws, "target");
   if (opts.clean !== false) removeDir(target);
-  const events = buildThroughGalley(dir, cacheDir, [], env);
+  const events = buildThroughGalley(ws, opts.cache ?? cacheDir, [], env);
   const app = join(target, "debug", "app");
   const names = (pick: (e: StatEvent) => boolean) =>
     [...new Set(events.filter(pick).map((e) => e.crate ?? "?"))].sort();
@@ -46,7 +51,7 @@ function build(env: Record<string, string> = {}, opts: { clean?: boolean; target
     prefilled: names((e) => e.prefilled === true),
     wrapped: names((e) => e.prefilled !== true),
     binary: readFileSync(app),
-    output: ok(run([app], { cwd: dir }), "app").stdout,
+    output: ok(run([app], { cwd: ws }), "app").stdout,
   };
 }
 
@@ -186,5 +191,45 @@ describe("prefill", () => {
 
     // Recorded again from that build: the next one is whole.
     expect(build().prefilled).toEqual(PREFILLED);
+  });
+});
+
+describe("the first warm build after a cold one", () => {
+  test("takes the big blobs' digests from the memos the store wrote, without reading them again", () => {
+    // A project and cache of its own: the first prefill of a command has no memo of its own yet.
+    const ws = copyFixture("build-scripts", join(work, "ws-first"));
+    const cache = join(work, "cache-first");
+    const cold = build({}, { ws, cache });
+    const units = join(cache, "v1", "prefill", "units");
+    const records = readdirSync(units).flatMap((key) =>
+      readdirSync(join(units, key)).map(
+        (f) =>
+          JSON.parse(readFileSync(join(units, key, f), "utf8")) as {
+            label: string;
+            files: { path: string; size: number; digest?: string }[];
+          },
+      ),
+    );
+    // The biggest blob of a recorded unit: the store memoised its digest as it wrote it.
+    const [label, biggest] = records
+      .flatMap((r) => r.files.filter((f) => f.digest).map((f) => [r.label, f] as const))
+      .sort((a, b) => b[1].size - a[1].size)[0]!;
+    expect(biggest.size).toBeGreaterThanOrEqual(1 << 20);
+    const blob = join(cache, "v1", "cas", biggest.digest!.slice(0, 2), biggest.digest!);
+    const h = sha256Hex(blob);
+    const memo = join(cache, "v1", "digests", h.slice(0, 2), h);
+    expect(existsSync(memo)).toBe(true);
+    // That memo is what the prefill goes by: with another digest in it, the unit is left to cargo
+    // (its wrapper reads the blob, finds it whole, and restores it). Reading the blob again, as the
+    // first prefill used to, would have put the unit back.
+    const [stamp, digest] = readFileSync(memo, "utf8").split(" ");
+    expect(digest).toBe(biggest.digest!);
+    writeFileSync(memo, `${stamp} ${sha256Hex("another")}`);
+
+    const warm = build({}, { ws, cache });
+    expect(warm.prefilled).toEqual(PREFILLED.filter((l) => l !== label));
+    expect(warm.events.find((e) => e.crate === label && !e.prefilled)?.outcome).toBe("hit");
+    expect(warm.output).toBe(cold.output);
+    expect(warm.binary.equals(cold.binary)).toBe(true);
   });
 });

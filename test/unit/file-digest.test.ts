@@ -83,3 +83,22 @@ test("a dependency's output of 64 KiB or more is memoised on its own", () => {
   expect(new FileDigests(cacheDir).digest(small)).toBe(sha256Hex("tiny"));
   expect(readdirSync(memoDir, { recursive: true }).length).toBe(before);
 });
+
+test("a big file a group does not know yet is answered by its own memo, which the group then keeps", () => {
+  const blob = join(dir, "blob.rlib");
+  const bytes = new Uint8Array(200 * 1024).map((_, i) => (i * 13) % 251);
+  writeFileSync(blob, bytes);
+  const old = new Date(Date.now() - 60_000);
+  utimesSync(blob, old, old);
+  Bun.sleepSync(150);
+  // Its own memo, as the store writes one for a big blob it stores; swapped, to see it is used.
+  expect(new FileDigests(cacheDir).digest(blob)).toBe(sha256Hex(bytes));
+  const memoDir = join(cacheDir, "v1", "digests");
+  const memo = readdirSync(memoDir, { recursive: true, encoding: "utf8" })
+    .map((f) => join(memoDir, f))
+    .find((f) => /\/[0-9a-f]{64}$/.test(f) && readFileSync(f, "utf8").endsWith(sha256Hex(bytes)))!;
+  const swapped = sha256Hex("swapped");
+  writeFileSync(memo, readFileSync(memo, "utf8").replace(sha256Hex(bytes), swapped));
+  expect(inGroup("unit-blob", blob)).toBe(swapped);
+  expect(memoOf("unit-blob")[blob]).toEndWith(swapped);
+});

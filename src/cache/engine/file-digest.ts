@@ -85,7 +85,12 @@ export class FileDigests {
     return this.digestOf(path, this.group);
   }
 
-  /** Memoised in the group when there is one, else (big files only) in a memo of its own. */
+  /**
+   * Memoised in the group when there is one, else (big files only) in a memo of its own. A big file
+   * the group does not know yet is looked up in its own memo too: the local store memoises a big
+   * blob as it writes it, and the first prefill after a cold build (a new group) would otherwise
+   * read every blob again, most of a warm build's time.
+   */
   private digestOf(path: string, group: Group | undefined): string | undefined {
     const cached = this.seen.get(path);
     if (cached) return cached;
@@ -98,10 +103,19 @@ export class FileDigests {
     if (!st.isFile()) return undefined;
     const stamp = `${st.size}:${st.mtimeMs}:${st.ino}:${st.ctimeMs}`;
     const racy = isRacy(st);
-    const memo = !group && st.size >= MEMO_MIN_BYTES && !racy ? this.memoPath(path) : undefined;
-    const [savedStamp, saved] = ((group ? group.entries[path] : memo && readMemo(memo)) ?? "").split(" ");
-    if (savedStamp === stamp && saved && isDigest(saved)) {
+    const known = (line: string | undefined): string | undefined => {
+      const [savedStamp, saved] = (line ?? "").split(" ");
+      return savedStamp === stamp && saved && isDigest(saved) ? saved : undefined;
+    };
+    const memo = st.size >= MEMO_MIN_BYTES && !racy ? this.memoPath(path) : undefined;
+    const inGroup = group && known(group.entries[path]);
+    const saved = inGroup || (memo ? known(readMemo(memo)) : undefined);
+    if (saved) {
       this.seen.set(path, saved);
+      if (group && !inGroup) {
+        group.entries[path] = `${stamp} ${saved}`;
+        group.dirty = true;
+      }
       return saved;
     }
     const digest = sha256Hex(readFileSync(path));
