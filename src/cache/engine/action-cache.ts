@@ -6,6 +6,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { writeAllSync } from "../../util/write-sync.ts";
+import { IN_MEMORY_BATCH_BYTES, IN_MEMORY_BLOB_MAX } from "../store/limits.ts";
 import {
   type ActionResult,
   CorruptEntry,
@@ -14,6 +15,7 @@ import {
   inlineBytes,
   MANIFEST_OUTPUT,
   namedBlobs,
+  namedSizes,
   putResults,
   type Store,
   type StoredOutput,
@@ -127,7 +129,7 @@ export class ActionCache {
     const result = await this.guarded(this.store.getAction(key));
     if (!result) return false;
     const files = this.intactLocalFiles(result, spec);
-    const blobs = await this.fetchAll(result, files);
+    const blobs = await this.fetchAll(result, files, spec);
     if (!blobs) return false;
     const restoreStart = performance.now();
     for (const out of result.outputs) {
@@ -286,22 +288,57 @@ export class ActionCache {
 
   /**
    * Reads and verifies every blob of a result that is not an intact local file, before anything is
-   * written: all or nothing.
+   * written: all or nothing. Each is read no further than the size its record declares; a big one
+   * from a shared store streams to its file in the local store and is copied from there (`files`).
    */
   private async fetchAll(
     result: ActionResult,
     files: Map<string, string>,
+    spec: ActionSpec,
   ): Promise<Map<string, Uint8Array> | undefined> {
     const carried = new Map<string, Uint8Array>();
-    const wanted = namedBlobs(result).filter((d) => {
+    let wanted = namedBlobs(result).filter((d) => {
       if (files.has(d)) return false;
       const bytes = carriedBytes(result, d);
       if (bytes) carried.set(d, bytes);
       return !bytes;
     });
     if (wanted.length === 0) return carried;
-    const blobs = await this.guarded(getBlobs(this.store, wanted));
-    if (!blobs || wanted.some((d) => !blobs.has(d))) return undefined;
+    const sizes = namedSizes(result);
+    const size = (d: string) => sizes.get(d) ?? 0;
+    // Replayed from memory: captured output past the in-memory budget is not restored (a miss).
+    const replayed = new Set([result.stdout, result.stderr].filter((d) => d !== undefined));
+    if ([...replayed].some((d) => size(d) > IN_MEMORY_BATCH_BYTES)) return undefined;
+    // What goes through memory stays within the batch budget; the biggest of the rest stream to files.
+    const big = wanted.filter((d) => size(d) > IN_MEMORY_BLOB_MAX);
+    const rest = wanted.filter((d) => size(d) <= IN_MEMORY_BLOB_MAX).sort((a, b) => size(b) - size(a));
+    let inMemory = rest.reduce((sum, d) => sum + size(d), 0);
+    while (inMemory > IN_MEMORY_BATCH_BYTES && rest.length > 0) {
+      const d = rest.shift()!;
+      big.push(d);
+      inMemory -= size(d);
+    }
+    const text = new Set(result.outputs.filter((o) => spec.isText?.(o.path)).map((o) => o.digest));
+    for (const d of replayed) text.add(d);
+    const blobs = new Map<string, Uint8Array>();
+    if (big.length > 0 && this.store.fetchToLocal && this.store.localBlobPath) {
+      const local = await this.guarded(this.store.fetchToLocal(new Map(big.map((d) => [d, sizes.get(d)!]))));
+      if (!local || big.some((d) => !local.has(d))) return undefined;
+      for (const d of big) {
+        const path = this.store.localBlobPath(d);
+        if (!path) return undefined;
+        // Checked against its digest as it streamed in: memoised, so the copy needs no hash.
+        this.digests.record(path, d);
+        if (text.has(d)) blobs.set(d, readFileSync(path));
+        else files.set(d, path);
+      }
+      wanted = wanted.filter((d) => !big.includes(d));
+    }
+    if (wanted.length > 0) {
+      const read = await this.guarded(getBlobs(this.store, wanted, sizes));
+      if (!read || wanted.some((d) => !read.has(d))) return undefined;
+      for (const [d, bytes] of read) blobs.set(d, bytes);
+    }
     for (const [d, bytes] of carried) blobs.set(d, bytes);
     return blobs;
   }

@@ -9,12 +9,10 @@ import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { sha256Hex } from "../engine/digest.ts";
 import { isWithin } from "../engine/path-tokens.ts";
+import { IN_MEMORY_BATCH_BYTES, MAX_RECORD_BYTES } from "../store/limits.ts";
 import { getBlobs, type Store, type StoredOutput } from "../store/store.ts";
 import type { CargoCall } from "./cargo-call.ts";
 import { recordFiles, type UnitRecord, writeRecordText } from "./unit-record.ts";
-
-/** Blobs are fetched in batches of about this many bytes, not all into memory at once. */
-const FETCH_BATCH_BYTES = 64 * 1024 * 1024;
 
 const indexKey = (key: string) => sha256Hex(`galley prefill index v1\0${key}`);
 
@@ -48,44 +46,72 @@ export async function publishIndex(cacheDir: string, key: string, store: Store):
 export async function fetchIndex(cacheDir: string, call: CargoCall, store: Store): Promise<number> {
   const index = await store.getAction(indexKey(call.key));
   if (!index) return 0;
-  const blobs = await getBlobs(
-    store,
-    index.outputs.map((o) => o.digest),
-  );
+  // The unit records, each no larger than a record may be, read a batch at a time.
+  const listed = index.outputs.filter((o) => o.size <= MAX_RECORD_BYTES);
   const records: { unit: string; text: string; record: UnitRecord }[] = [];
-  for (const out of index.outputs) {
-    const bytes = blobs.get(out.digest);
-    if (!bytes) continue;
-    const text = Buffer.from(bytes).toString("utf8");
-    let record: UnitRecord;
-    try {
-      record = JSON.parse(text) as UnitRecord;
-    } catch {
-      continue;
+  for (const batch of batchesOf(listed, (o) => o.size)) {
+    const blobs = await getBlobs(
+      store,
+      batch.map((o) => o.digest),
+      new Map(batch.map((o) => [o.digest, o.size])),
+    );
+    for (const out of batch) {
+      const bytes = blobs.get(out.digest);
+      if (!bytes) continue;
+      const text = Buffer.from(bytes).toString("utf8");
+      let record: UnitRecord;
+      try {
+        record = JSON.parse(text) as UnitRecord;
+      } catch {
+        continue;
+      }
+      if (typeof record.unit !== "string" || !isCommandsPlace(record, call)) continue;
+      records.push({ unit: record.unit, text, record });
     }
-    if (typeof record.unit !== "string" || !isCommandsPlace(record, call)) continue;
-    records.push({ unit: record.unit, text, record });
   }
-  // The outputs' blobs not here yet, a batch at a time (with their sizes: a REAPI server needs
-  // them, and no record read through the store named these); a unit missing one is left to cargo.
+  // The outputs' blobs not here yet, with the sizes the records declare (a REAPI server needs them,
+  // and every read is bounded by them): into the local store, big ones streamed to their files. A
+  // unit missing one is left to cargo.
   const wanted = new Map<string, number>();
   for (const r of records)
     for (const f of Array.isArray(r.record.files) ? r.record.files : [])
-      if (typeof f.digest === "string" && !store.localBlobPath?.(f.digest))
-        wanted.set(f.digest, Number(f.size) || 0);
-  let batch: string[] = [];
-  let bytes = 0;
-  for (const [digest, size] of wanted) {
-    batch.push(digest);
-    bytes += size;
-    if (bytes < FETCH_BATCH_BYTES) continue;
-    await getBlobs(store, batch, wanted);
-    batch = [];
-    bytes = 0;
+      if (
+        typeof f.digest === "string" &&
+        Number.isSafeInteger(f.size) &&
+        f.size >= 0 &&
+        !store.localBlobPath?.(f.digest)
+      )
+        wanted.set(f.digest, f.size);
+  if (wanted.size > 0) {
+    if (store.fetchToLocal) await store.fetchToLocal(wanted);
+    else
+      for (const batch of batchesOf([...wanted], ([, size]) => size))
+        await getBlobs(
+          store,
+          batch.map(([d]) => d),
+          wanted,
+        );
   }
-  if (batch.length > 0) await getBlobs(store, batch, wanted);
   for (const r of records) writeRecordText(cacheDir, call.key, r.unit, r.text);
   return records.length;
+}
+
+/** Items in groups whose sizes add up to at most IN_MEMORY_BATCH_BYTES (a bigger one alone). */
+function batchesOf<T>(items: T[], sizeOf: (item: T) => number): T[][] {
+  const groups: T[][] = [];
+  let group: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    if (group.length > 0 && bytes + sizeOf(item) > IN_MEMORY_BATCH_BYTES) {
+      groups.push(group);
+      group = [];
+      bytes = 0;
+    }
+    group.push(item);
+    bytes += sizeOf(item);
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
 }
 
 /** The record writes below the cargo command's working directory or a target dir it names. */

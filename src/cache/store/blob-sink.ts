@@ -30,6 +30,8 @@ export class FileBlobSink implements BlobSink {
   }
 
   async write(chunk: Uint8Array): Promise<void> {
+    // A read that went on after its caller gave up must not write through a closed (reused) fd.
+    if (this.closed) throw new Error(`blob ${this.digest}: written after it was closed`);
     this.written += chunk.length;
     if (this.written > this.size) throw new Oversize(`blob ${this.digest}`, this.size);
     this.hasher.update(chunk);

@@ -9,6 +9,9 @@ import { dirname, join } from "node:path";
 import { sha256Hex } from "../engine/digest.ts";
 import { isQuiet, noticeOnce } from "../engine/notice.ts";
 import type { StoreConfig } from "../engine/store-config.ts";
+import type { BlobSink } from "./blob-sink.ts";
+import { transferMs } from "./bounded.ts";
+import { readBlobTo, writeBlobFrom } from "./forwarding.ts";
 import type { StoreReport } from "./report.ts";
 import { type ActionResult, type BlobSizes, CorruptEntry, getBlobs, putBlobs, type Store } from "./store.ts";
 
@@ -100,10 +103,18 @@ export class BreakerStore implements Store {
     return this.guard(() => this.inner.hasBlob(digest), false);
   }
 
-  private async write(request: () => Promise<void>): Promise<void> {
+  readBlobTo(digest: string, size: number, sink: BlobSink): Promise<boolean> {
+    return this.guard(() => readBlobTo(this.inner, digest, size, sink), false, false, size);
+  }
+
+  writeBlobFrom(digest: string, size: number, file: string): Promise<void> {
+    return this.write(() => writeBlobFrom(this.inner, digest, size, file), size);
+  }
+
+  private async write(request: () => Promise<void>, bytes = 0): Promise<void> {
     if (this.writesRefused) return;
     try {
-      await this.guard(request, undefined, true);
+      await this.guard(request, undefined, true, bytes);
     } catch (err) {
       if (!(err instanceof WriteRefused)) throw err;
       // Nothing more is written by this process, so no record can name a blob that was refused.
@@ -113,9 +124,10 @@ export class BreakerStore implements Store {
     }
   }
 
-  private async guard<T>(request: () => Promise<T>, failed: T, write = false): Promise<T> {
+  /** The request, given the time-out (more for a transfer of `bytes`); a failure turns into `failed`. */
+  private async guard<T>(request: () => Promise<T>, failed: T, write = false, bytes = 0): Promise<T> {
     if (this.failed) return failed;
-    const ms = this.breaker.config.requestTimeoutMs;
+    const ms = this.breaker.config.requestTimeoutMs + transferMs(bytes);
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       return await Promise.race([

@@ -2,6 +2,8 @@
  * A store whose code is loaded at its first request. The gRPC client is a large module: a wrapper
  * process whose lookup the local cache answers never loads it.
  */
+import type { BlobSink } from "./blob-sink.ts";
+import { readBlobTo, writeBlobFrom } from "./forwarding.ts";
 import { type ActionResult, type BlobSizes, getBlobs, putBlobs, type Store } from "./store.ts";
 
 export class LazyStore implements Store {
@@ -48,5 +50,13 @@ export class LazyStore implements Store {
 
   async putBlobs(blobs: Map<string, Uint8Array>): Promise<void> {
     await putBlobs(await this.store(), blobs);
+  }
+
+  async readBlobTo(digest: string, size: number, sink: BlobSink): Promise<boolean> {
+    return await readBlobTo(await this.store(), digest, size, sink);
+  }
+
+  async writeBlobFrom(digest: string, size: number, file: string): Promise<void> {
+    await writeBlobFrom(await this.store(), digest, size, file);
   }
 }

@@ -18,4 +18,6 @@ export class ReadOnlyStore extends ForwardingStore {
   override async putBlob(): Promise<void> {}
 
   override async putBlobs(): Promise<void> {}
+
+  override async writeBlobFrom(): Promise<void> {}
 }

@@ -3,6 +3,8 @@
  * what the shared store had is kept locally (blobs at once, a record once all its blobs are local,
  * so the local store never holds a record without its bytes). Writes go to both, blobs first.
  */
+import { readBlobTo, writeBlobFrom } from "./forwarding.ts";
+import { IN_MEMORY_BATCH_BYTES, IN_MEMORY_BLOB_MAX } from "./limits.ts";
 import type { StoreReport } from "./report.ts";
 import {
   type ActionResult,
@@ -96,6 +98,52 @@ export class TieredStore implements Store {
     return (await this.local.hasBlob(digest)) || (await this.remote.hasBlob(digest));
   }
 
+  /** A big output: copied into the local store in chunks, then sent to the shared one from that file. */
+  async putBlobFile(file: string): Promise<{ digest: string; size: number }> {
+    if (!this.local.putBlobFile) throw new Error(`${this.local.name} takes no files`);
+    const blob = await this.local.putBlobFile(file);
+    const stored = this.local.localBlobPath?.(blob.digest) ?? file;
+    await writeBlobFrom(this.remote, blob.digest, blob.size, stored);
+    return blob;
+  }
+
+  /**
+   * Brings blobs into the local store: small ones in batches of at most IN_MEMORY_BATCH_BYTES, big
+   * ones one at a time, streamed from the shared store to their files, never whole in memory.
+   */
+  async fetchToLocal(sizes: BlobSizes): Promise<Set<string>> {
+    const here = new Set<string>();
+    const small: string[] = [];
+    const big: string[] = [];
+    for (const [digest, size] of sizes) {
+      if (await this.local.hasBlob(digest)) here.add(digest);
+      else (size > IN_MEMORY_BLOB_MAX && this.local.blobSink ? big : small).push(digest);
+    }
+    for (const batch of bySize(small, sizes, IN_MEMORY_BATCH_BYTES))
+      for (const digest of (await this.getBlobs(batch, sizes)).keys()) here.add(digest);
+    for (const digest of big) if (await this.streamIn(digest, sizes.get(digest)!)) here.add(digest);
+    if (big.length > 0) await this.keepWhole();
+    return here;
+  }
+
+  /** One big blob from the shared store to its local file; false when the shared store lacks it. */
+  private async streamIn(digest: string, size: number): Promise<boolean> {
+    const sink = this.local.blobSink!(digest, size);
+    let found = false;
+    try {
+      found = await readBlobTo(this.remote, digest, size, sink);
+    } catch (err) {
+      sink.abort();
+      throw err;
+    }
+    if (!found) {
+      sink.abort();
+      return false;
+    }
+    sink.commit(this.remote.name);
+    return true;
+  }
+
   localBlobPath(digest: string): string | undefined {
     return this.local.localBlobPath?.(digest);
   }
@@ -120,4 +168,23 @@ async function settle<T>(p: Promise<T>): Promise<{ value?: T; corrupt?: CorruptE
     if (err instanceof CorruptEntry) return { corrupt: err };
     throw err;
   }
+}
+
+/** Digests in groups whose declared sizes add up to at most `limit` (a bigger one alone). */
+function bySize(digests: string[], sizes: BlobSizes, limit: number): string[][] {
+  const groups: string[][] = [];
+  let group: string[] = [];
+  let bytes = 0;
+  for (const d of digests) {
+    const size = sizes.get(d) ?? 0;
+    if (group.length > 0 && bytes + size > limit) {
+      groups.push(group);
+      group = [];
+      bytes = 0;
+    }
+    group.push(d);
+    bytes += size;
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
 }

@@ -6,7 +6,9 @@
  */
 import { isDigest, sha256Hex } from "../engine/digest.ts";
 import { noticeOnce } from "../engine/notice.ts";
-import { ForwardingStore } from "./forwarding.ts";
+import type { BlobSink } from "./blob-sink.ts";
+import { ForwardingStore, readBlobTo } from "./forwarding.ts";
+import { MAX_OUTPUT_BYTES, MAX_RECORD_OUTPUTS } from "./limits.ts";
 import type { StoreReport } from "./report.ts";
 import {
   type ActionResult,
@@ -17,9 +19,6 @@ import {
   type Store,
 } from "./store.ts";
 
-/** No output of one rustc or cc run comes near this. */
-export const MAX_OUTPUT_BYTES = 4 * 2 ** 30;
-const MAX_OUTPUTS = 1000;
 const MAX_INLINE_CHARS = 1024 * 1024;
 
 export class UntrustedStore extends ForwardingStore {
@@ -62,12 +61,43 @@ export class UntrustedStore extends ForwardingStore {
     }
     return found;
   }
+
+  override async readBlobTo(digest: string, size: number, sink: BlobSink): Promise<boolean> {
+    const checked = new VerifyingSink(sink);
+    let found: boolean;
+    try {
+      found = await readBlobTo(this.inner, digest, size, checked);
+    } catch (err) {
+      if (err instanceof CorruptEntry) noticeOnce("damaged", `ignored a damaged blob in ${this.name}`);
+      throw err;
+    }
+    if (found && (checked.bytes !== size || checked.digest() !== digest)) {
+      noticeOnce("damaged", `ignored a damaged blob in ${this.name}`);
+      throw new CorruptEntry(`blob ${digest} from ${this.name}`);
+    }
+    return found;
+  }
+}
+
+/** A sink that hashes what passes through it, so the blob is checked here whatever the backend did. */
+class VerifyingSink implements BlobSink {
+  private readonly hasher = new Bun.CryptoHasher("sha256");
+  bytes = 0;
+  constructor(private readonly inner: BlobSink) {}
+  async write(chunk: Uint8Array): Promise<void> {
+    this.bytes += chunk.length;
+    this.hasher.update(chunk);
+    await this.inner.write(chunk);
+  }
+  digest(): string {
+    return this.hasher.digest("hex");
+  }
 }
 
 /** Why a record must not be used, or undefined when it is sound. */
 export function recordProblem(value: unknown): string | undefined {
   if (!isActionResult(value)) return "malformed fields";
-  if (value.outputs.length > MAX_OUTPUTS) return `${value.outputs.length} outputs`;
+  if (value.outputs.length > MAX_RECORD_OUTPUTS) return `${value.outputs.length} outputs`;
   if (!Number.isFinite(value.compileMs) || value.compileMs < 0) return "malformed compile time";
   for (const out of value.outputs) {
     const p = out.path;

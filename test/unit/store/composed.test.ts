@@ -83,6 +83,7 @@ storeConformance(
 storeConformance("signed", () => new SignedStore(disk(), "secret", newReport()), {
   ...everywhere,
   signs: true,
+  local: true,
 });
 
 test("the local store carries a result's small blobs in its record; the shared store gets every blob as its own entry", async () => {
