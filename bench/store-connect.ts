@@ -21,7 +21,7 @@ const url = process.env.BENCH_STORE_URL;
 const ca = process.env.BENCH_STORE_CA;
 const { openBackend } = await import("./src/cache/store/open.ts");
 const config = { url, source: "bench", readOnly: false, options: ca ? { ca_cert: ca } : {},
-  connectTimeoutMs: 2000, requestTimeoutMs: 5000, retryAfterMs: 60000, ignored: [] };
+  connectTimeoutMs: 2000, requestTimeoutMs: 5000, retryAfterMs: 60000, writeGraceMs: 250, ignored: [] };
 const store = await openBackend(config);
 const t1 = performance.now();
 await store.getAction("0".repeat(64));

@@ -36,6 +36,11 @@ if (args[0] === "--galley-build-script" && args[1] !== undefined) {
   import("./cache/build-script/wrapper.ts")
     .then((m) => m.runBuildScript(args[1]!, args.slice(2)).then(exitNow))
     .catch((err) => compileWithoutCache(err, args.slice(1)));
+} else if (args[0] === "--galley-upload") {
+  // The upload queue's drainer, started detached by a wrapper whose upload outlived its grace.
+  import("./cache/store/upload-drainer.ts")
+    .then((m) => m.runUploadDrainer(process.env).then(exitNow))
+    .catch(() => exitNow(0));
 } else if (isRustcPath(args[0])) {
   import("./cache/rustc/wrapper.ts")
     .then((m) => m.runRustcWrapper(args[0]!, args.slice(1)).then(exitNow))

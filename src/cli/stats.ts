@@ -136,6 +136,10 @@ function statRows(
           ["Shared records refused (unsafe)", String(s.rejectedRecords)],
           ["Shared records refused (signature)", String(s.unsignedRecords)],
           ["Shared store failures", String(s.remoteErrors)],
+          [
+            "Uploads sent in the background / dropped",
+            `${s.uploadsQueued - s.uploadsDropped} / ${s.uploadsDropped}`,
+          ],
         ] as [string, string][])
       : []),
     ["Compile time saved", `${(s.compileMsSaved / 1000).toFixed(1)} s`],

@@ -37,4 +37,7 @@ export interface StatEvent {
   /** Failed requests to the shared store, and whether it was left alone after another's failure. */
   remoteErrors?: number;
   storeSkipped?: boolean;
+  /** A drainer of the upload queue: jobs it took, and those it dropped (the store failing). */
+  uploadsQueued?: number;
+  uploadsDropped?: number;
 }

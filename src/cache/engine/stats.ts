@@ -31,6 +31,9 @@ export interface StatsSummary {
   rejectedRecords: number;
   unsignedRecords: number;
   remoteErrors: number;
+  /** Uploads left to the background queue, and those its drainer dropped. */
+  uploadsQueued: number;
+  uploadsDropped: number;
   compileMsSaved: number;
   bytesRead: number;
   bytesWritten: number;
@@ -74,6 +77,14 @@ export function recordStats(dir: string, items: { event: StatEvent; info: UnitIn
     items.map(({ event }) => event),
   );
   journalEvents(dir, items);
+}
+
+/**
+ * What a drainer of the upload queue did: jobs it took from the queue and those it dropped. Not a
+ * unit: it goes to the stats log only, not to a build's journal.
+ */
+export function recordUploads(dir: string, taken: number, dropped: number): void {
+  appendEvents(dir, [{ outcome: "passthrough", uploadsQueued: taken, uploadsDropped: dropped }]);
 }
 
 /** Whether this process has put its CPU on an event yet: it is counted once. */
@@ -133,6 +144,8 @@ export function readStats(dir: string): StatsSummary {
     rejectedRecords: 0,
     unsignedRecords: 0,
     remoteErrors: 0,
+    uploadsQueued: 0,
+    uploadsDropped: 0,
     compileMsSaved: 0,
     bytesRead: 0,
     bytesWritten: 0,
@@ -148,6 +161,12 @@ export function readStats(dir: string): StatsSummary {
   };
   const hitTimes: number[] = [];
   for (const e of readEvents(dir)) {
+    if (e.uploadsQueued !== undefined) {
+      // A drainer of the upload queue, not a unit.
+      s.uploadsQueued += e.uploadsQueued;
+      s.uploadsDropped += e.uploadsDropped ?? 0;
+      continue;
+    }
     const kind = s.byKind[kindOf(e.crate)];
     if (e.outcome === "hit") kind.hits++;
     else if (e.outcome === "miss" && e.reason !== "compile failed") kind.misses++;

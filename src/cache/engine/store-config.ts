@@ -22,7 +22,7 @@ export const DEFAULT_SECRETS_FILE = "/run/secrets/galley-store";
 
 export type { StoreConfig, StoreSettings } from "./store-settings.ts";
 
-const DEFAULTS = { connectTimeoutMs: 500, requestTimeoutMs: 5000, retryAfterMs: 60_000 };
+const DEFAULTS = { connectTimeoutMs: 500, requestTimeoutMs: 5000, retryAfterMs: 60_000, writeGraceMs: 250 };
 
 export function configFilePath(env: Env): string {
   if (env.GALLEY_CONFIG) return env.GALLEY_CONFIG;
@@ -75,6 +75,7 @@ function galleyStoreSettings(env: Env): StoreSettings {
   s.connectTimeoutMs = millis(env, "GALLEY_STORE_CONNECT_TIMEOUT_MS");
   s.requestTimeoutMs = millis(env, "GALLEY_STORE_TIMEOUT_MS");
   s.retryAfterMs = millis(env, "GALLEY_STORE_RETRY_AFTER_MS");
+  s.writeGraceMs = millis(env, "GALLEY_STORE_WRITE_GRACE_MS", true);
   return s;
 }
 
@@ -105,6 +106,7 @@ async function fileStoreSettings(path: string): Promise<StoreSettings> {
     else if (name === "connect_timeout_ms") s.connectTimeoutMs = positive(text, where);
     else if (name === "timeout_ms") s.requestTimeoutMs = positive(text, where);
     else if (name === "retry_after_ms") s.retryAfterMs = positive(text, where);
+    else if (name === "write_grace_ms") s.writeGraceMs = positive(text, where, true);
     else s.options![name] = text;
   }
   return s;
@@ -132,15 +134,17 @@ function withSecretsFile(env: Env): Env {
   return { ...extra, ...dropEmpty(env) };
 }
 
-function millis(env: Env, name: string): number | undefined {
+function millis(env: Env, name: string, zeroAllowed = false): number | undefined {
   const v = env[name];
-  return v === undefined || v === "" ? undefined : positive(v, name);
+  return v === undefined || v === "" ? undefined : positive(v, name, zeroAllowed);
 }
 
-function positive(text: string, where: string): number {
+function positive(text: string, where: string, zeroAllowed = false): number {
   const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0)
-    throw new InputError(`${where}=${JSON.stringify(text)} is not a positive number`);
+  if (!Number.isFinite(n) || n < 0 || (n === 0 && !zeroAllowed))
+    throw new InputError(
+      `${where}=${JSON.stringify(text)} is not a ${zeroAllowed ? "non-negative" : "positive"} number`,
+    );
   return n;
 }
 

@@ -20,6 +20,8 @@ export interface StoreConfig {
   requestTimeoutMs: number;
   /** How long the other wrapper processes leave the store alone after a failure. */
   retryAfterMs: number;
+  /** How long a wrapper waits for its upload before leaving it to the background queue. */
+  writeGraceMs: number;
   /** Settings that were found but that galley does not support, said by `galley cache ping`. */
   ignored: string[];
 }

@@ -78,7 +78,7 @@ export async function openStore(
   );
   if (config.secret) remote = new SignedStore(remote, config.secret, report);
   if (config.readOnly) remote = new ReadOnlyStore(remote);
-  return new TieredStore(local, remote, report);
+  return new TieredStore(local, remote, report, cacheDir, config.writeGraceMs);
 }
 
 function storeHint(): string {

@@ -17,5 +17,12 @@ export interface StoreReport {
 }
 
 export function newReport(): StoreReport {
-  return { localRecords: 0, remoteRecords: 0, rejected: 0, unsigned: 0, remoteErrors: 0, skipped: false };
+  return {
+    localRecords: 0,
+    remoteRecords: 0,
+    rejected: 0,
+    unsigned: 0,
+    remoteErrors: 0,
+    skipped: false,
+  };
 }

@@ -84,6 +84,7 @@ export class RespClient {
 
   private async open(): Promise<void> {
     const o = this.options;
+    const started = performance.now();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -113,19 +114,28 @@ export class RespClient {
     } finally {
       clearTimeout(timer);
     }
-    // Sent ahead of the first command, without waiting: their answers come first, in order.
+    // Sent ahead of the first command, without waiting: their answers come first, in order. The
+    // first of them must be answered within what is left of the connect time-out: a server that
+    // accepts connections and never answers costs that long, not a request's whole time-out.
     const setup: Promise<Reply>[] = [];
     if (o.password)
       setup.push(
         this.send(o.username ? ["AUTH", o.username, o.password] : ["AUTH", o.password], MAX_LINE, "AUTH"),
       );
     if (o.db) setup.push(this.send(["SELECT", String(o.db)], MAX_LINE, "SELECT"));
+    if (setup.length === 0) setup.push(this.send(["PING"], MAX_LINE, "PING"));
     for (const p of setup)
       p.catch((err: Error) =>
         this.fail(
           err instanceof RedisError ? new RedisConnectionError(`credentials refused (${err.message})`) : err,
         ),
       );
+    const left = Math.max(1, o.connectTimeoutMs - (performance.now() - started));
+    const silence = setTimeout(
+      () => this.fail(new RedisConnectionError(`no answer within ${o.connectTimeoutMs} ms of connecting`)),
+      left,
+    );
+    void setup[0]!.finally(() => clearTimeout(silence)).catch(() => {});
   }
 
   private send(args: (string | Uint8Array)[], limit: number, what: string): Promise<Reply> {

@@ -3,6 +3,8 @@
  * what the shared store had is kept locally (blobs at once, a record once all its blobs are local,
  * so the local store never holds a record without its bytes). Writes go to both, blobs first.
  */
+import { noticeOnce } from "../engine/notice.ts";
+import { transferMs } from "./bounded.ts";
 import { readBlobTo, writeBlobFrom } from "./forwarding.ts";
 import { IN_MEMORY_BATCH_BYTES, IN_MEMORY_BLOB_MAX } from "./limits.ts";
 import type { StoreReport } from "./report.ts";
@@ -17,16 +19,23 @@ import {
   type Store,
   type StoredRecord,
 } from "./store.ts";
+import { enqueueUpload, queueWaiting, type UploadJob, WRITE_GRACE_MS } from "./upload-queue.ts";
 
 export class TieredStore implements Store {
   readonly name: string;
   /** Records from the shared store waiting for their blobs before they are kept locally. */
   private readonly pending = new Map<string, ActionResult>();
+  /** This process's writes go to the upload queue from now on (nothing overtakes what waits there). */
+  private queued = false;
 
   constructor(
     readonly local: Store,
     readonly remote: Store,
     private readonly report: StoreReport,
+    /** The cache dir whose upload queue takes writes the shared store is slow to take; none: waited for. */
+    private readonly queueAt?: string,
+    /** How long a write is waited for before it is left to the queue. */
+    private readonly graceMs = WRITE_GRACE_MS,
   ) {
     this.name = `${local.name} + ${remote.name}`;
   }
@@ -57,13 +66,15 @@ export class TieredStore implements Store {
 
   async putAction(key: string, result: ActionResult): Promise<void> {
     await this.local.putAction(key, result);
-    await this.remote.putAction(key, result);
+    await this.share({ keys: [key], blobs: [] }, () => this.remote.putAction(key, result));
   }
 
   /** The local store carries small blobs in its records; the shared one gets every blob, in one batch. */
   async putResults(blobs: Map<string, Uint8Array>, records: StoredRecord[]): Promise<void> {
     await putResults(this.local, blobs, records);
-    await putResults(this.remote, blobs, records);
+    await this.share({ keys: records.map((r) => r.key), blobs: [...blobs.keys()] }, () =>
+      putResults(this.remote, blobs, records),
+    );
   }
 
   async getBlob(digest: string): Promise<Uint8Array | undefined> {
@@ -91,7 +102,7 @@ export class TieredStore implements Store {
 
   async putBlobs(blobs: Map<string, Uint8Array>): Promise<void> {
     await putBlobs(this.local, blobs);
-    await putBlobs(this.remote, blobs);
+    await this.share({ keys: [], blobs: [...blobs.keys()] }, () => putBlobs(this.remote, blobs));
   }
 
   async hasBlob(digest: string): Promise<boolean> {
@@ -103,8 +114,51 @@ export class TieredStore implements Store {
     if (!this.local.putBlobFile) throw new Error(`${this.local.name} takes no files`);
     const blob = await this.local.putBlobFile(file);
     const stored = this.local.localBlobPath?.(blob.digest) ?? file;
-    await writeBlobFrom(this.remote, blob.digest, blob.size, stored);
+    await this.share(
+      { keys: [], blobs: [blob.digest] },
+      () => writeBlobFrom(this.remote, blob.digest, blob.size, stored),
+      blob.size,
+    );
     return blob;
+  }
+
+  /**
+   * A write to the shared store (after the local one), waited for at most WRITE_GRACE_MS (more for
+   * a big transfer); past that, or while the queue holds writes of this build, the upload queue
+   * sends it again from the local store, and the build goes on.
+   */
+  private async share(job: UploadJob, write: () => Promise<void>, bytes = 0): Promise<void> {
+    const at = this.queueAt;
+    if (at === undefined) return await write();
+    if (this.queued || queueWaiting(at)) return this.enqueue(at, job);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const upload = write();
+    const inTime = await Promise.race([
+      upload.then(
+        () => true,
+        () => true,
+      ),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), this.graceMs + transferMs(bytes));
+      }),
+    ]);
+    clearTimeout(timer);
+    if (inTime) return await upload;
+    upload.catch(() => {});
+    noticeOnce(
+      "upload-queued",
+      `${this.remote.name} did not take an upload within ${this.graceMs} ms; this build's uploads go on in the background (\`galley stats\` counts any it drops)`,
+    );
+    this.enqueue(at, job);
+  }
+
+  private enqueue(at: string, job: UploadJob): void {
+    this.queued = true;
+    try {
+      enqueueUpload(at, job);
+    } catch {
+      // A queue that cannot be written: this upload is not made, as if the store had refused it.
+    }
   }
 
   /**

@@ -22,6 +22,7 @@ const config = (url: string, options: Record<string, string> = {}): StoreConfig 
   connectTimeoutMs: 500,
   requestTimeoutMs: 5000,
   retryAfterMs: 60_000,
+  writeGraceMs: 250,
   ignored: [],
 });
 

@@ -30,6 +30,7 @@ export function testConfig(url: string, options: Record<string, string> = {}): S
     connectTimeoutMs: 1000,
     requestTimeoutMs: 5000,
     retryAfterMs: 60_000,
+    writeGraceMs: 250,
     ignored: [],
   };
 }
