@@ -18,6 +18,7 @@ import {
   streamBounded,
   transferMs,
 } from "./bounded.ts";
+import { fetchWithin, type TimedResponse } from "./deadline.ts";
 import { MAX_RECORD_BYTES } from "./limits.ts";
 import { decodeActionResult, encodeActionResult, WITHDRAWN } from "./reapi/action-result.ts";
 import { MalformedMessage } from "./reapi/wire.ts";
@@ -43,6 +44,8 @@ export interface HttpStoreOptions extends Credentials {
   prefix?: string;
   /** How long one request may take, connecting included. */
   timeoutMs?: number;
+  /** How long the first answer may take to begin (a server that accepts and never answers). */
+  connectTimeoutMs?: number;
   /** PEM of a CA to trust for https:// besides the system's (a server with its own certificate). */
   caCert?: string;
 }
@@ -55,6 +58,8 @@ export class HttpStore implements Store {
   private readonly auth: string | undefined;
   private readonly timeoutMs: number;
   private readonly damaged = new DamagedEntries();
+  /** Whether the server has answered this process yet (its first answer has a shorter deadline). */
+  private answered = false;
   /** Sizes of blobs this process stored or read: REAPI records name stdout/stderr with their size. */
   private readonly sizes = new Map<string, number>();
 
@@ -131,8 +136,10 @@ export class HttpStore implements Store {
     const res = await this.request("GET", `cas/${digest}`, undefined, size);
     if (res === undefined) return false;
     try {
-      await streamBounded(res.body, size, `blob ${digest}`, (chunk) => sink.write(chunk));
+      await streamBounded(res.res.body, size, `blob ${digest}`, (chunk) => sink.write(chunk));
     } catch (e) {
+      const late = res.late();
+      if (late) throw new StoreUnavailable(this.name, late.message);
       if (e instanceof Oversize || e instanceof CutShort)
         throw new CorruptEntry(`blob ${digest} in ${this.name} (${e.message})`);
       throw e;
@@ -169,9 +176,18 @@ export class HttpStore implements Store {
     }
   }
 
-  /** The body, up to `limit` bytes (Oversize past it; CutShort when it breaks off). */
-  private async body(res: Response, limit: number, what: string): Promise<Uint8Array> {
-    return await readBounded(res.body, limit, what, bodyLength(res));
+  /**
+   * The body, up to `limit` bytes (Oversize past it; CutShort when it breaks off). One cut off by
+   * the request's deadline is the store failing (a trickle), not a damaged entry.
+   */
+  private async body(t: TimedResponse, limit: number, what: string): Promise<Uint8Array> {
+    try {
+      return await readBounded(t.res.body, limit, what, bodyLength(t.res));
+    } catch (err) {
+      const late = t.late();
+      if (late) throw new StoreUnavailable(this.name, late.message);
+      throw err;
+    }
   }
 
   /** The response when the entry is there; undefined when the server says it is not (404). */
@@ -181,30 +197,33 @@ export class HttpStore implements Store {
     body?: Uint8Array | Blob,
     /** Bytes the request moves: a big one gets longer than the time-out, at a floor rate. */
     bytes = 0,
-  ): Promise<Response | undefined> {
+  ): Promise<TimedResponse | undefined> {
     this.requests[method]++;
     const headers: Record<string, string> = {};
     if (this.auth) headers.authorization = this.auth;
     if (body) headers["content-type"] = "application/octet-stream";
-    let res: Response;
+    // The first answer of a process comes within the connect time-out (a PUT's only after its body).
+    const first = !this.answered && method !== "PUT";
+    let timed: TimedResponse;
     try {
-      res = await fetch(`${this.base}/${path}`, {
-        method,
-        headers,
-        body,
-        signal: AbortSignal.timeout(this.timeoutMs + transferMs(bytes)),
-        ...(this.options.caCert ? { tls: { ca: this.options.caCert } } : {}),
-      });
+      timed = await fetchWithin(
+        `${this.base}/${path}`,
+        { method, headers, body, ...(this.options.caCert ? { tls: { ca: this.options.caCert } } : {}) },
+        {
+          totalMs: this.timeoutMs + transferMs(bytes),
+          ...(first ? { headersMs: this.options.connectTimeoutMs ?? this.timeoutMs } : {}),
+        },
+      );
     } catch (e) {
-      const err = e as Error;
-      const why = err.name === "TimeoutError" ? `no answer within ${this.timeoutMs} ms` : err.message;
-      throw new StoreUnavailable(this.name, why);
+      throw new StoreUnavailable(this.name, (e as Error).message);
     }
+    this.answered = true;
+    const res = timed.res;
     if (res.status === 404 && method !== "PUT") {
       await res.body?.cancel();
       return undefined;
     }
-    if (res.ok) return res;
+    if (res.ok) return timed;
     await res.body?.cancel();
     if (res.status === 401 || res.status === 403)
       throw new StoreUnavailable(this.name, `credentials refused (HTTP ${res.status} on ${method})`);
@@ -228,6 +247,7 @@ export function openHttpStore(config: StoreConfig): Store {
     password: config.password,
     token: config.token,
     timeoutMs: config.requestTimeoutMs,
+    connectTimeoutMs: config.connectTimeoutMs,
     caCert: caCertOption(config),
   });
 }

@@ -25,8 +25,10 @@ import {
   packedLimit,
   readBounded,
   streamBounded,
+  transferMs,
   unpackBounded,
 } from "./bounded.ts";
+import { fetchWithin, type TimedResponse } from "./deadline.ts";
 import { MAX_RECORD_BYTES } from "./limits.ts";
 import { DEFAULT_TIMEOUT_MS, StoreUnavailable } from "./remote.ts";
 import {
@@ -48,9 +50,14 @@ export class S3Store implements Store {
     /** The object's URL to GET: presigned, or plain for anonymous reads. */
     private readonly urlOf: (path: string) => string,
     private readonly timeoutMs = DEFAULT_TIMEOUT_MS,
+    /** How long the first answer may take to begin (a server that accepts and never answers). */
+    private readonly connectTimeoutMs = timeoutMs,
   ) {
     this.name = label;
   }
+
+  /** Whether the server has answered this process yet (its first answer has a shorter deadline). */
+  private answered = false;
 
   async getAction(key: string): Promise<ActionResult | undefined> {
     const path = this.key("ac", key);
@@ -106,12 +113,13 @@ export class S3Store implements Store {
   }
 
   async readBlobTo(digest: string, size: number, sink: BlobSink): Promise<boolean> {
-    const res = await this.get(this.key("cas-zstd", digest), packedLimit(size));
-    if (!res) return false;
+    const t = await this.get(this.key("cas-zstd", digest), packedLimit(size));
+    if (!t) return false;
     const unpacking = new UnpackingSink(sink, size, `blob ${digest} in ${this.name}`);
     try {
-      await streamBounded(res.body, packedLimit(size), `blob ${digest}`, (chunk) => unpacking.write(chunk));
+      await streamBounded(t.res.body, packedLimit(size), `blob ${digest}`, (chunk) => unpacking.write(chunk));
     } catch (err) {
+      if (t.late()) throw this.lateOr(t, err);
       if (err instanceof Oversize || err instanceof CutShort)
         throw new CorruptEntry(`blob ${digest} in ${this.name} (${err.message})`);
       throw err;
@@ -146,27 +154,40 @@ export class S3Store implements Store {
 
   /** The object's bytes up to `limit` (Oversize past it), or undefined when there is no such object. */
   private async read(path: string, limit: number, what: string): Promise<Uint8Array | undefined> {
-    const res = await this.get(path, limit);
-    if (!res) return undefined;
-    return await readBounded(res.body, limit, what, bodyLength(res));
+    const t = await this.get(path, limit);
+    if (!t) return undefined;
+    try {
+      return await readBounded(t.res.body, limit, what, bodyLength(t.res));
+    } catch (err) {
+      throw this.lateOr(t, err);
+    }
+  }
+
+  /** A body cut off by the request's deadline is the store failing (a trickle), not a damaged entry. */
+  private lateOr(t: TimedResponse, err: unknown): unknown {
+    const late = t.late();
+    return late ? new StoreUnavailable(this.name, late.message) : err;
   }
 
   /** A GET of the object (undefined for 404), asking for no more than `limit` bytes of it. */
-  private async get(path: string, limit: number): Promise<Response | undefined> {
-    let res: Response;
+  private async get(path: string, limit: number): Promise<TimedResponse | undefined> {
+    const first = !this.answered;
+    let t: TimedResponse;
     try {
-      res = await fetch(this.urlOf(path), {
+      t = await fetchWithin(
+        this.urlOf(path),
         // A range one byte past the limit: a larger object shows itself without being sent whole.
-        headers: { range: `bytes=0-${limit}` },
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (e) {
-      const err = e as Error;
-      throw new StoreUnavailable(
-        this.name,
-        err.name === "TimeoutError" ? `no answer within ${this.timeoutMs} ms` : err.message,
+        { headers: { range: `bytes=0-${limit}` } },
+        {
+          totalMs: this.timeoutMs + transferMs(limit),
+          ...(first ? { headersMs: this.connectTimeoutMs } : {}),
+        },
       );
+    } catch (e) {
+      throw new StoreUnavailable(this.name, (e as Error).message);
     }
+    this.answered = true;
+    const res = t.res;
     if (res.status === 404) {
       await res.body?.cancel().catch(() => {});
       return undefined;
@@ -174,9 +195,9 @@ export class S3Store implements Store {
     // An empty object answers a range with 416: it is no blob and no record.
     if (res.status === 416) {
       await res.body?.cancel().catch(() => {});
-      return new Response(new Uint8Array(0));
+      return { res: new Response(new Uint8Array(0)), late: () => undefined };
     }
-    if (res.ok) return res;
+    if (res.ok) return t;
     await res.body?.cancel().catch(() => {});
     if (res.status === 401 || res.status === 403)
       throw new StoreUnavailable(this.name, `credentials refused (HTTP ${res.status} on GET)`);
