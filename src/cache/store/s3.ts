@@ -240,5 +240,6 @@ export async function openS3Store(config: StoreConfig, env = process.env): Promi
     `s3://${bucket}${prefix ? `/${prefix}` : ""}`,
     urlOf,
     config.requestTimeoutMs,
+    config.connectTimeoutMs,
   );
 }
