@@ -6,6 +6,7 @@ import { hostileSuite } from "./suite.ts";
 hostileSuite({
   name: "bazel-remote HTTP",
   faults: HTTP_FAULTS,
+  mustSee: ["GET blob", "GET record"],
   async start() {
     const server = await startBazelRemote();
     const proxy = await startHttpProxy({

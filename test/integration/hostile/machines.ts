@@ -83,6 +83,8 @@ export interface Build {
   timedOut: boolean;
   /** galley processes the watchdog killed. */
   killed: Sample[];
+  /** Processes of the build still running LEFTOVER_GRACE_MS after cargo ended (then killed). */
+  leftover: Sample[];
   /** The galley process with the highest peak resident memory the watchdog saw. */
   peak: Sample | undefined;
   /** galley processes seen. */
@@ -91,7 +93,6 @@ export interface Build {
 
 interface Proc {
   pid: number;
-  ppid: number;
   comm: string;
 }
 
@@ -107,29 +108,38 @@ function processes(): Proc[] {
     if (!/^\d+$/.test(name)) continue;
     try {
       const stat = readFileSync(`/proc/${name}/stat`, "latin1");
-      const close = stat.lastIndexOf(")");
-      const comm = stat.slice(stat.indexOf("(") + 1, close);
-      const ppid = Number(stat.slice(close + 2).split(" ")[1]);
-      out.push({ pid: Number(name), ppid, comm });
+      out.push({ pid: Number(name), comm: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")) });
     } catch {}
   }
   return out;
 }
 
-/** The processes below `root` (itself included), by a walk of the parent links. */
-function tree(root: number, all: Proc[]): Proc[] {
-  const children = new Map<number, Proc[]>();
-  for (const p of all) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
-  const out: Proc[] = [];
-  const todo = [root];
-  while (todo.length > 0) {
-    const pid = todo.pop()!;
-    for (const c of children.get(pid) ?? []) {
-      out.push(c);
-      todo.push(c.pid);
-    }
+/**
+ * The processes of one build, found by a variable set for it alone and inherited by everything it
+ * starts: this also finds what outlives cargo (a background uploader) and nothing of other builds
+ * on the machine.
+ */
+class Marked {
+  readonly variable = `HOSTILE_BUILD=${process.pid}-${Math.random().toString(36).slice(2)}`;
+  private readonly known = new Map<number, boolean>();
+
+  /** The build's processes, galley's alone unless `all`. */
+  list(all = false): Proc[] {
+    return processes().filter((p) => (all || isGalley(p)) && this.has(p.pid));
   }
-  return out;
+
+  private has(pid: number): boolean {
+    let yes = this.known.get(pid);
+    if (yes === undefined) {
+      try {
+        yes = readFileSync(`/proc/${pid}/environ`, "latin1").split("\0").includes(this.variable);
+      } catch {
+        yes = false;
+      }
+      this.known.set(pid, yes);
+    }
+    return yes;
+  }
 }
 
 function statusKb(pid: number, field: string): number {
@@ -153,7 +163,10 @@ function describeProcess(pid: number): string {
   }
 }
 
-const isGalley = (p: Proc) => p.comm === "galley" || p.comm.startsWith("galley");
+const isGalley = (p: Proc) => p.comm.startsWith("galley");
+
+/** How long galley processes of a build may go on after cargo ended (work left to the background). */
+export const LEFTOVER_GRACE_MS = 15_000;
 
 /** `cargo build` through galley in `dir` on `cacheDir`, from a clean target dir, watched. */
 export async function build(dir: string, cacheDir: string, env: Record<string, string>): Promise<Build> {
@@ -164,6 +177,8 @@ export async function build(dir: string, cacheDir: string, env: Record<string, s
       ([k]) => !/^(GALLEY_|SCCACHE_|RUSTC_WRAPPER$|CARGO_BUILD_RUSTC_WRAPPER$)/.test(k),
     ),
   );
+  const marked = new Marked();
+  const [markName, markValue] = marked.variable.split("=") as [string, string];
   const started = performance.now();
   const proc = Bun.spawn(["cargo", "build"], {
     cwd: dir,
@@ -176,6 +191,7 @@ export async function build(dir: string, cacheDir: string, env: Record<string, s
       GALLEY_CONFIG: join(cacheDir, "..", "no-config.toml"),
       CARGO_INCREMENTAL: "0",
       ...env,
+      [markName]: markValue,
     },
     stdout: "pipe",
     stderr: "pipe",
@@ -185,8 +201,7 @@ export async function build(dir: string, cacheDir: string, env: Record<string, s
   const peaks = new Map<number, Sample>();
   const killed: Sample[] = [];
   const sample = () => {
-    for (const p of tree(proc.pid, processes())) {
-      if (!isGalley(p)) continue;
+    for (const p of marked.list()) {
       const hwm = statusKb(p.pid, "VmHWM");
       const rss = statusKb(p.pid, "VmRSS");
       const known = peaks.get(p.pid) ?? { pid: p.pid, what: describeProcess(p.pid), peakKb: 0 };
@@ -204,16 +219,20 @@ export async function build(dir: string, cacheDir: string, env: Record<string, s
   let timedOut = false;
   const deadline = setTimeout(() => {
     timedOut = true;
-    for (const p of [...tree(proc.pid, processes()).reverse()])
-      try {
-        process.kill(p.pid, "SIGKILL");
-      } catch {}
+    killAll(marked);
     proc.kill("SIGKILL");
   }, BUILD_DEADLINE_MS);
   await proc.exited;
-  clearInterval(watchdog);
   clearTimeout(deadline);
   const ms = performance.now() - started;
+  // What goes on after cargo: watched the same way, given a while, then killed and reported.
+  const leftover: Sample[] = [];
+  for (const end = Date.now() + LEFTOVER_GRACE_MS; marked.list(true).length > 0 && Date.now() < end; )
+    await Bun.sleep(200);
+  clearInterval(watchdog);
+  for (const p of marked.list(true))
+    leftover.push(peaks.get(p.pid) ?? { pid: p.pid, what: `${p.comm} (${p.pid})`, peakKb: 0 });
+  killAll(marked);
   const all = [...peaks.values()];
   return {
     code: proc.exitCode,
@@ -223,9 +242,17 @@ export async function build(dir: string, cacheDir: string, env: Record<string, s
     ms,
     timedOut,
     killed,
+    leftover,
     peak: all.sort((a, b) => b.peakKb - a.peakKb)[0],
     sampled: all.length,
   };
+}
+
+function killAll(marked: Marked): void {
+  for (const p of marked.list(true))
+    try {
+      process.kill(p.pid, "SIGKILL");
+    } catch {}
 }
 
 export function appBinary(dir: string): Buffer | undefined {

@@ -6,6 +6,7 @@ import { hostileSuite } from "./suite.ts";
 hostileSuite({
   name: "REAPI (bazel-remote gRPC)",
   faults: REAPI_FAULTS,
+  mustSee: ["getActionResult", "batchReadBlobs", "read"],
   async start() {
     const server = await startBazelRemote();
     const proxy = await startGrpcProxy(server.grpcPort);

@@ -6,6 +6,7 @@ import { hostileSuite } from "./suite.ts";
 hostileSuite({
   name: "redis",
   faults: REDIS_FAULTS,
+  mustSee: ["blob", "record"],
   async start() {
     const server = await startRedis();
     const proxy = await startRedisProxy(server.port);

@@ -6,6 +6,7 @@ import { hostileSuite } from "./suite.ts";
 hostileSuite({
   name: "s3",
   faults: HTTP_FAULTS,
+  mustSee: ["GET blob", "GET record"],
   async start() {
     const server = await startS3();
     const proxy = await startHttpProxy({

@@ -29,6 +29,7 @@ import {
   crates,
   freshCache,
   galleyStats,
+  LEFTOVER_GRACE_MS,
   type Project,
   plainProject,
   REGISTRY_UNITS,
@@ -94,6 +95,8 @@ export interface Backend {
   name: string;
   /** The faults its proxy can inject (run in FAULT_ORDER). */
   faults: readonly FaultName[];
+  /** Kinds of request (the proxy's `seen`) a warm machine 2 must send: the paths the faults hit. */
+  mustSee: string[];
   /** Starts the real server and the proxy in front of it; stop() stops both. */
   start(): Promise<{ proxy: HostileProxy; stop(): Promise<void> }>;
 }
@@ -123,6 +126,10 @@ async function problems(
   const warnings = warningLines(b.stderr);
   if (b.timedOut)
     out.push(`hang: the build had not ended after ${BUILD_DEADLINE_MS / 1000} s and was killed`);
+  for (const k of b.leftover)
+    out.push(
+      `left running: ${k.what} had not ended ${LEFTOVER_GRACE_MS / 1000} s after the build and was killed`,
+    );
   for (const k of b.killed)
     out.push(`SIGKILL: ${k.what} passed ${mib(k.peakKb)} and was killed by the watchdog`);
   if (b.code !== 0 && !b.timedOut) {
@@ -149,7 +156,11 @@ async function problems(
     if (proxy.injected === 0)
       out.push("harness: the proxy never injected the fault (no such answer was asked for)");
     const counted = COUNTED[outcome];
-    for (const end = Date.now() + COUNT_GRACE_MS; stats && counted.count(stats) === 0 && Date.now() < end; ) {
+    const later = outcome === "failed" || outcome === "damagedOrFailed";
+    for (
+      let end = Date.now() + (later ? COUNT_GRACE_MS : 0);
+      stats && counted.count(stats) === 0 && Date.now() < end;
+    ) {
       await Bun.sleep(500);
       readStats();
     }
@@ -212,12 +223,18 @@ export function hostileSuite(backend: Backend): void {
 
     const passThrough = async (what: string) => {
       proxy.mode = { writes: "sink" };
+      for (const k of Object.keys(proxy.seen)) delete proxy.seen[k];
       const cacheDir = cache();
       const b = await build(project.dir, cacheDir, { ...proxy.env(), ...TIMEOUT_ENV });
       const found = await problems(b, project, cacheDir, undefined, proxy, localMs);
       const events = unitEvents(cacheDir);
       const misses = crates(events, (e) => e.outcome === "miss" && e.reason !== "compile failed");
       if (misses.length > 0) found.problems.push(`${what}: misses ${misses.join(", ")}`);
+      const unseen = backend.mustSee.filter((k) => !proxy.seen[k]);
+      if (unseen.length > 0)
+        found.problems.push(
+          `harness: no ${unseen.join(", ")} went through the proxy (${JSON.stringify(proxy.seen)})`,
+        );
       const prefilled = crates(events, (e) => e.prefilled === true && e.tier === "remote");
       if (JSON.stringify(prefilled) !== JSON.stringify(REGISTRY_UNITS))
         found.problems.push(`${what}: prefilled from the shared store ${JSON.stringify(prefilled)}`);

@@ -6,6 +6,7 @@ import { hostileSuite } from "./suite.ts";
 hostileSuite({
   name: "nginx WebDAV",
   faults: HTTP_FAULTS,
+  mustSee: ["GET blob", "GET record"],
   async start() {
     const server = await startNginx();
     const proxy = await startHttpProxy({
