@@ -217,7 +217,12 @@ async function recordOf(
     if (!digest) return false;
     // Any other big file is an action's output, whose blob the action cache keeps in both tiers;
     // should it not be there, it is stored (in the shared store too, which another machine reads).
-    if (!store.localBlobPath(digest)) await (shared ?? store).putBlob(digest, readFileSync(path));
+    // Copied in chunks, never read whole (it may be a big binary).
+    if (!store.localBlobPath(digest)) {
+      const into = shared ?? store;
+      if (into.putBlobFile) await into.putBlobFile(path);
+      else await into.putBlob(digest, readFileSync(path));
+    }
     files.push({ path: rel, mode, size: st.size, digest });
     return true;
   };
