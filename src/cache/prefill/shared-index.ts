@@ -5,8 +5,8 @@
  * only records and blobs (REAPI, HTTP, S3, Redis) needs nothing more. A shared record is input to
  * check: every blob by its digest, and the places a record writes to must be the cargo command's.
  */
-import { statSync } from "node:fs";
-import { resolve } from "node:path";
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { sha256Hex } from "../engine/digest.ts";
 import { isWithin } from "../engine/path-tokens.ts";
 import { IN_MEMORY_BATCH_BYTES, MAX_RECORD_BYTES } from "../store/limits.ts";
@@ -46,53 +46,61 @@ export async function publishIndex(cacheDir: string, key: string, store: Store):
 export async function fetchIndex(cacheDir: string, call: CargoCall, store: Store): Promise<number> {
   const index = await store.getAction(indexKey(call.key));
   if (!index) return 0;
-  // The unit records, each no larger than a record may be, read a batch at a time.
+  // The unit records, each no larger than a record may be, a batch at a time; each waits in a
+  // file of its own until its blobs are here, so none is held in memory past its batch.
   const listed = index.outputs.filter((o) => o.size <= MAX_RECORD_BYTES);
-  const records: { unit: string; text: string; record: UnitRecord }[] = [];
-  for (const batch of batchesOf(listed, (o) => o.size)) {
-    const blobs = await getBlobs(
-      store,
-      batch.map((o) => o.digest),
-      new Map(batch.map((o) => [o.digest, o.size])),
-    );
-    for (const out of batch) {
-      const bytes = blobs.get(out.digest);
-      if (!bytes) continue;
-      const text = Buffer.from(bytes).toString("utf8");
-      let record: UnitRecord;
-      try {
-        record = JSON.parse(text) as UnitRecord;
-      } catch {
-        continue;
-      }
-      if (typeof record.unit !== "string" || !isCommandsPlace(record, call)) continue;
-      records.push({ unit: record.unit, text, record });
-    }
-  }
-  // The outputs' blobs not here yet, with the sizes the records declare (a REAPI server needs them,
-  // and every read is bounded by them): into the local store, big ones streamed to their files. A
-  // unit missing one is left to cargo.
+  // Beside the local store's temporary files, which gc removes should this process die.
+  const staging = join(cacheDir, "v1", "tmp");
+  mkdirSync(staging, { recursive: true });
+  const records: { unit: string; file: string }[] = [];
   const wanted = new Map<string, number>();
-  for (const r of records)
-    for (const f of Array.isArray(r.record.files) ? r.record.files : [])
-      if (
-        typeof f.digest === "string" &&
-        Number.isSafeInteger(f.size) &&
-        f.size >= 0 &&
-        !store.localBlobPath?.(f.digest)
-      )
-        wanted.set(f.digest, f.size);
-  if (wanted.size > 0) {
-    if (store.fetchToLocal) await store.fetchToLocal(wanted);
-    else
-      for (const batch of batchesOf([...wanted], ([, size]) => size))
-        await getBlobs(
-          store,
-          batch.map(([d]) => d),
-          wanted,
-        );
+  try {
+    for (const batch of batchesOf(listed, (o) => o.size)) {
+      const blobs = await getBlobs(
+        store,
+        batch.map((o) => o.digest),
+        new Map(batch.map((o) => [o.digest, o.size])),
+      );
+      for (const out of batch) {
+        const bytes = blobs.get(out.digest);
+        if (!bytes) continue;
+        let record: UnitRecord;
+        try {
+          record = JSON.parse(Buffer.from(bytes).toString("utf8")) as UnitRecord;
+        } catch {
+          continue;
+        }
+        if (typeof record.unit !== "string" || !isCommandsPlace(record, call)) continue;
+        const file = join(staging, `prefill-${process.pid}-${out.digest}`);
+        writeFileSync(file, bytes);
+        records.push({ unit: record.unit, file });
+        // The outputs' blobs not here yet, with the sizes the records declare (a REAPI server needs
+        // them, and every read is bounded by them).
+        for (const f of Array.isArray(record.files) ? record.files : [])
+          if (
+            typeof f.digest === "string" &&
+            Number.isSafeInteger(f.size) &&
+            f.size >= 0 &&
+            !store.localBlobPath?.(f.digest)
+          )
+            wanted.set(f.digest, f.size);
+      }
+    }
+    // Into the local store, big ones streamed to their files; a unit missing one is left to cargo.
+    if (wanted.size > 0) {
+      if (store.fetchToLocal) await store.fetchToLocal(wanted);
+      else
+        for (const batch of batchesOf([...wanted], ([, size]) => size))
+          await getBlobs(
+            store,
+            batch.map(([d]) => d),
+            wanted,
+          );
+    }
+    for (const r of records) writeRecordText(cacheDir, call.key, r.unit, readFileSync(r.file, "utf8"));
+  } finally {
+    for (const r of records) rmSync(r.file, { force: true });
   }
-  for (const r of records) writeRecordText(cacheDir, call.key, r.unit, r.text);
   return records.length;
 }
 
