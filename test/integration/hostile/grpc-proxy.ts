@@ -11,14 +11,18 @@
 import { createServer, connect as netConnect, type Socket } from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import {
+  type Connection,
   type FaultName,
   flipLast,
   GARBAGE,
   GIVE_UP_MS,
   type HostileProxy,
   HUGE_BYTES,
+  hugeAllowed,
+  isUnitRecord,
   KIB,
   LYING_BYTES,
+  MIB,
   newSeen,
   note,
   pause,
@@ -26,6 +30,7 @@ import {
   Sockets,
   TRICKLE_BYTES,
   TRICKLE_EVERY_MS,
+  tryUnpack,
   ZEROS,
   zstdBomb,
 } from "./proxy.ts";
@@ -49,6 +54,7 @@ import {
 /** The faults this proxy injects. */
 export const REAPI_FAULTS: readonly FaultName[] = [
   "bomb",
+  "prefillBomb",
   "oversize",
   "endless",
   "truncate",
@@ -62,6 +68,13 @@ export const REAPI_FAULTS: readonly FaultName[] = [
   "absurdCount",
   "hangWrites",
 ];
+
+/**
+ * A huge record in one gRPC message: 8 times the largest record galley takes, and cheap enough to
+ * make for every connection (grpc-js copies a message twice); a reader that takes it uses a record
+ * it must refuse. (Huge blob answers stay HUGE_BYTES: those must show in a reader's memory.)
+ */
+const HUGE_RECORD_BYTES = 32 * MIB;
 
 /** The batch limit the proxy announces: larger blobs go through ByteStream. */
 export const MAX_BATCH_BYTES = 256 * KIB;
@@ -242,6 +255,17 @@ function handlers(
       }
     };
 
+  /** Per client connection (the TCP front's connection to this server, by its port). */
+  const connections = new Map<string, Connection>();
+  const connOf = (call: { getPeer(): string }) => {
+    const peer = call.getPeer();
+    const known = connections.get(peer);
+    if (known) return known;
+    const c = { huge: 0 };
+    connections.set(peer, c);
+    return c;
+  };
+
   /** A write: forwarded, acknowledged and dropped, or never answered. */
   const writeUnary =
     (name: MethodName, sunk: (req: Buffer) => Uint8Array) =>
@@ -281,8 +305,13 @@ function handlers(
             proxy.injected++;
             return GARBAGE;
           case "hugeRecord":
+            if (!hugeAllowed(connOf(call))) return undefined;
             proxy.injected++;
-            return Buffer.concat([res, unknownFieldHeader(HUGE_BYTES), Buffer.alloc(HUGE_BYTES)]);
+            return Buffer.concat([
+              res,
+              unknownFieldHeader(HUGE_RECORD_BYTES),
+              Buffer.alloc(HUGE_RECORD_BYTES),
+            ]);
           case "absurdSize":
           case "absurdCount": {
             const out = absurdProto(res, fault === "absurdSize" ? "size" : "count");
@@ -318,7 +347,21 @@ function handlers(
               a.compressor = ZSTD;
             });
           }
+          case "prefillBomb": {
+            const bomb = await zstdBomb();
+            const outputs = found.filter(
+              (a) => !isUnitRecord(a.compressor === ZSTD ? tryUnpack(a.data) : a.data),
+            );
+            if (outputs.length === 0) return undefined;
+            proxy.injected++;
+            for (const a of outputs) {
+              a.data = bomb;
+              a.compressor = ZSTD;
+            }
+            return encodeBatchAnswers(answers);
+          }
           case "oversize":
+            if (!hugeAllowed(connOf(call))) return undefined;
             // One answer of HUGE_BYTES is enough to be far past what was declared.
             proxy.injected++;
             found[0]!.data = new Uint8Array(HUGE_BYTES);
@@ -349,7 +392,8 @@ function handlers(
         }
       })(call, callback);
     },
-    read: (call: grpc.ServerWritableStream<Buffer, Buffer>) => read(call, proxy, upstream, stopped, resetAll),
+    read: (call: grpc.ServerWritableStream<Buffer, Buffer>) =>
+      read(call, connOf(call), proxy, upstream, stopped, resetAll),
     write: (call: grpc.ServerReadableStream<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) =>
       write(call, callback, proxy, upstream, stopped),
   };
@@ -390,6 +434,7 @@ function readAll(upstream: grpc.Client, req: Buffer, md: grpc.Metadata): Promise
 
 async function read(
   call: grpc.ServerWritableStream<Buffer, Buffer>,
+  conn: Connection,
   proxy: GrpcProxy,
   upstream: grpc.Client,
   stopped: Promise<void>,
@@ -418,10 +463,13 @@ async function read(
   try {
     switch (fault) {
       case "bomb":
+      case "prefillBomb":
+        // ByteStream carries the big blobs only: outputs, never a unit record.
         proxy.injected++;
         if (compressed ? await sendChunks(await zstdBomb()) : await zeros(LYING_BYTES)) call.end();
         return;
       case "oversize":
+        if (!hugeAllowed(conn)) break;
         proxy.injected++;
         if (await zeros(HUGE_BYTES)) call.end();
         return;

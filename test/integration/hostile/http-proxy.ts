@@ -10,6 +10,7 @@ import { createServer, connect as netConnect, type Socket } from "node:net";
 import {
   ascii,
   bytesOf,
+  type Connection,
   Deferred,
   type FaultName,
   flipLast,
@@ -17,7 +18,9 @@ import {
   GIVE_UP_MS,
   type HostileProxy,
   HUGE_BYTES,
+  hugeAllowed,
   Incoming,
+  isUnitRecord,
   LYING_BYTES,
   newSeen,
   note,
@@ -29,6 +32,7 @@ import {
   send,
   sendFill,
   trickle,
+  tryUnpack,
   ZEROS,
   zstdBomb,
 } from "./proxy.ts";
@@ -37,6 +41,7 @@ import { absurdJson, absurdProto, unknownFieldHeader } from "./records.ts";
 /** The faults this proxy injects. */
 export const HTTP_FAULTS: readonly FaultName[] = [
   "bomb",
+  "prefillBomb",
   "oversize",
   "lyingLength",
   "endless",
@@ -242,6 +247,7 @@ class Upstream {
 function serve(client: Socket, options: HttpProxyOptions, proxy: HttpProxy, sockets: Sockets): void {
   sockets.track(client);
   const upstream = new Upstream(options.upstreamPort, sockets);
+  const conn: Connection = { huge: 0 };
   client.on("close", () => upstream.destroy());
   const incoming = new Incoming();
   let busy = false;
@@ -265,7 +271,15 @@ function serve(client: Socket, options: HttpProxyOptions, proxy: HttpProxy, sock
         }
         incoming.consume(parsed.end);
         continued = false;
-        const keepOpen = await handle(parsed.message, client, upstream, options, proxy, sockets.stopped);
+        const keepOpen = await handle(
+          parsed.message,
+          client,
+          upstream,
+          conn,
+          options,
+          proxy,
+          sockets.stopped,
+        );
         if (!keepOpen || client.destroyed) {
           client.destroy();
           return;
@@ -304,6 +318,7 @@ async function handle(
   req: Message,
   client: Socket,
   upstream: Upstream,
+  conn: Connection,
   options: HttpProxyOptions,
   proxy: HttpProxy,
   stopped: Promise<void>,
@@ -367,12 +382,15 @@ async function handle(
   const body = res.body;
   if (kind === "blob") {
     switch (fault) {
-      case "bomb": {
+      case "bomb":
+      case "prefillBomb": {
+        if (fault === "prefillBomb" && isUnitRecord(packed ? tryUnpack(body) : body)) return await pass();
         const bomb = await zstdBomb();
         // A packed blob is a zstd frame already; a plain one arrives zstd-coded by the HTTP layer.
         return await whole(bomb, packed ? [] : [["Content-Encoding", "zstd"]]);
       }
       case "oversize":
+        if (!hugeAllowed(conn)) return await pass();
         proxy.injected++;
         if (!(await send(client, head(200, "OK", [...kept, ["Content-Length", String(HUGE_BYTES)]]))))
           return false;
@@ -417,6 +435,7 @@ async function handle(
     case "garbageRecord":
       return await whole(GARBAGE);
     case "hugeRecord": {
+      if (!hugeAllowed(conn)) return await pass();
       proxy.injected++;
       if (options.records === "json") {
         // Whitespace, then the record: still one valid JSON value.

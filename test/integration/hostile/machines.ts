@@ -155,6 +155,11 @@ function describeProcess(pid: number): string {
   try {
     const argv = readFileSync(`/proc/${pid}/cmdline`, "latin1").split("\0");
     if (argv.includes("-vV")) return "the rustc -vV probe (prefill)";
+    const script = argv.indexOf("--galley-build-script");
+    if (script >= 0) {
+      const pkg = /\/build\/([^/]+)-[0-9a-f]{16}\//.exec(argv[script + 1] ?? "")?.[1];
+      return `the build-script run of ${pkg ?? "?"}`;
+    }
     const crate = argv.indexOf("--crate-name");
     if (crate >= 0) return `the wrapper of ${argv[crate + 1]}`;
     return `galley ${argv.slice(1, 3).join(" ")}`.trim();

@@ -14,6 +14,7 @@ import { createZstdCompress } from "node:zlib";
 /** The faults a proxy can inject; each proxy lists those its protocol has (`supports`). */
 export const FAULT_NAMES = [
   "bomb",
+  "prefillBomb",
   "oversize",
   "lyingLength",
   "endless",
@@ -33,6 +34,8 @@ export type FaultName = (typeof FAULT_NAMES)[number];
 /** What each fault does to an answer (the same words for every protocol). */
 export const FAULTS: Record<FaultName, string> = {
   bomb: "blob reads answer a small zstd frame without a content size that unpacks to 4 GiB of zeros",
+  prefillBomb:
+    "blob reads of build outputs answer the zstd bomb, while the prefill index and its unit records come through whole, so the first probe restores through it",
   oversize: "blob reads answer 256 MiB, far more than the record or digest declares",
   lyingLength:
     "blob reads answer with a Content-Length of 8 GiB and stream zeros for as long as the client reads",
@@ -43,7 +46,8 @@ export const FAULTS: Record<FaultName, string> = {
   wrongDigest: "blob reads answer validly encoded bytes of another blob of the same size",
   garbageBlobs: "blob reads answer garbage protocol messages",
   garbageRecord: "record reads answer garbage bytes (neither protobuf nor JSON)",
-  hugeRecord: "record reads answer the real record padded to 256 MiB (still valid JSON or protobuf)",
+  hugeRecord:
+    "record reads answer the real record padded to 256 MiB, still valid JSON or protobuf (the first 3 reads)",
   absurdSize: "record reads answer the real record with every output claiming 1 TiB",
   absurdCount: "record reads answer the real record with 100,000 outputs",
   hangWrites: "record lookups answer 'not found' at once; every write hangs",
@@ -80,6 +84,24 @@ export const GIB = 1024 * MIB;
 export const BOMB_BYTES = 4 * GIB;
 /** An answer far larger than any blob of the fixture, and than a wrapper's memory budget. */
 export const HUGE_BYTES = 256 * MIB;
+/**
+ * Answers of HUGE_BYTES are made for the first read of each connection (each galley process has
+ * its own) that a fault meets, then reads pass: enough to take an unbounded reader over its
+ * budget, and the proxy (in the tests' own process) stays quick.
+ */
+export const HUGE_ANSWERS = 1;
+
+/** What a proxy keeps per client connection. */
+export interface Connection {
+  huge: number;
+}
+
+/** Whether one more huge answer may go out on this connection (and counts it). */
+export function hugeAllowed(conn: Connection): boolean {
+  if (conn.huge >= HUGE_ANSWERS) return false;
+  conn.huge++;
+  return true;
+}
 /** What a lying Content-Length claims, and how far an endless stream goes at most. */
 export const LYING_BYTES = 8 * GIB;
 /** The size every output of an absurd record claims. */
@@ -138,6 +160,25 @@ export function declaresContentSize(frame: Uint8Array): boolean {
   const fcsFlag = fhd >> 6;
   const singleSegment = (fhd >> 5) & 1;
   return fcsFlag !== 0 || singleSegment === 1;
+}
+
+/**
+ * Whether a blob is one of prefill's unit records (JSON naming a profile dir and fingerprints):
+ * the prefillBomb fault lets those through so that the probe goes on to the outputs they name.
+ */
+export function isUnitRecord(bytes: Uint8Array | undefined): boolean {
+  if (bytes?.[0] !== 0x7b) return false;
+  const text = Buffer.from(bytes).toString("latin1");
+  return text.includes('"profileDir"') && text.includes('"fingerprint"');
+}
+
+/** zstd-packed bytes unpacked, or undefined (only for real answers of the server, which are small). */
+export function tryUnpack(packed: Uint8Array): Uint8Array | undefined {
+  try {
+    return Bun.zstdDecompressSync(packed);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The same bytes with the last one changed: same size, another digest. */

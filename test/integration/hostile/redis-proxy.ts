@@ -8,6 +8,7 @@ import { createServer, connect as netConnect, type Socket } from "node:net";
 import {
   ascii,
   bytesOf,
+  type Connection,
   crlf,
   Deferred,
   type FaultName,
@@ -16,7 +17,9 @@ import {
   GIVE_UP_MS,
   type HostileProxy,
   HUGE_BYTES,
+  hugeAllowed,
   Incoming,
+  isUnitRecord,
   type Mode,
   newSeen,
   note,
@@ -28,6 +31,7 @@ import {
   send,
   sendFill,
   trickle,
+  tryUnpack,
   zstdBomb,
 } from "./proxy.ts";
 import { absurdJson } from "./records.ts";
@@ -35,6 +39,7 @@ import { absurdJson } from "./records.ts";
 /** The faults this proxy injects. */
 export const REDIS_FAULTS: readonly FaultName[] = [
   "bomb",
+  "prefillBomb",
   "oversize",
   "truncate",
   "reset",
@@ -204,7 +209,7 @@ function serve(client: Socket, upstreamPort: number, proxy: RedisProxy, sockets:
   client.on("close", closeBoth);
   upstream.on("close", () => client.end());
 
-  let resp3 = false;
+  const conn = { resp3: false, huge: 0 };
   const fromClient = new Incoming();
   const fromServer = new Incoming();
   /** Commands forwarded, waiting for their reply from the server, oldest first. */
@@ -222,7 +227,7 @@ function serve(client: Socket, upstreamPort: number, proxy: RedisProxy, sockets:
         closeBoth();
         return;
       }
-      await answer(cmd, r, proxy.mode, client, upstream, resp3, proxy, sockets.stopped);
+      await answer(cmd, r, proxy.mode, client, upstream, conn, proxy, sockets.stopped);
     });
     chain.catch(() => closeBoth());
   };
@@ -240,7 +245,7 @@ function serve(client: Socket, upstreamPort: number, proxy: RedisProxy, sockets:
       if (!parsed) return;
       fromClient.consume(parsed.end);
       const { cmd } = parsed;
-      if (cmd.name === "HELLO" && cmd.args[0] === "3") resp3 = true;
+      if (cmd.name === "HELLO" && cmd.args[0] === "3") conn.resp3 = true;
       const mode = proxy.mode;
       if (WRITES.has(cmd.name)) note(proxy.seen, "write");
       else if (READS.has(cmd.name)) note(proxy.seen, kindOf(cmd.key));
@@ -320,7 +325,7 @@ async function answer(
   mode: Mode,
   client: Socket,
   upstream: Socket,
-  resp3: boolean,
+  conn: Connection & { resp3: boolean },
   proxy: RedisProxy,
   stopped: Promise<void>,
 ): Promise<void> {
@@ -331,7 +336,7 @@ async function answer(
   if (fault === undefined || kind === "other") return void (await pass());
   if (fault === "hangWrites") {
     proxy.injected++;
-    return void (await send(client, bytesOf(resp3 ? "_\r\n" : "$-1\r\n")));
+    return void (await send(client, bytesOf(conn.resp3 ? "_\r\n" : "$-1\r\n")));
   }
   if (payload === undefined) return void (await pass());
   const blobFault = kind === "blob";
@@ -340,8 +345,12 @@ async function answer(
       if (!blobFault) break;
       proxy.injected++;
       return void (await send(client, bulk(await zstdBomb())));
+    case "prefillBomb":
+      if (!blobFault || isUnitRecord(tryUnpack(payload))) break;
+      proxy.injected++;
+      return void (await send(client, bulk(await zstdBomb())));
     case "oversize":
-      if (!blobFault) break;
+      if (!blobFault || !hugeAllowed(conn)) break;
       proxy.injected++;
       if (await send(client, bytesOf(`$${HUGE_BYTES}\r\n`)))
         if (await sendFill(client, HUGE_BYTES, stopped)) await send(client, bytesOf("\r\n"));
@@ -373,7 +382,7 @@ async function answer(
       proxy.injected++;
       return void (await send(client, bulk(GARBAGE)));
     case "hugeRecord":
-      if (blobFault) break;
+      if (blobFault || !hugeAllowed(conn)) break;
       proxy.injected++;
       if (await send(client, bytesOf(`$${HUGE_BYTES + payload.length}\r\n`)))
         if (await sendFill(client, HUGE_BYTES, stopped, SPACES))

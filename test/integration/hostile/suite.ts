@@ -45,6 +45,7 @@ type Outcome = "damaged" | "refused" | "failed" | "damagedOrFailed";
 
 export const EXPECTED: Record<FaultName, Outcome> = {
   bomb: "damaged",
+  prefillBomb: "damaged",
   oversize: "damagedOrFailed",
   lyingLength: "damagedOrFailed",
   endless: "damagedOrFailed",
@@ -86,8 +87,13 @@ const COUNTED: Record<Outcome, { names: string; count(s: Stats): number }> = {
 /** Work a build leaves to the background (uploads) may count a fault a moment after it ends. */
 const COUNT_GRACE_MS = 10_000;
 
-/** Machine 2's request time-out: short, so that trickles and hangs cost little when handled. */
+/**
+ * Machine 2's request time-out: short, so that trickles and hangs cost little when handled. Writes
+ * (acknowledged at once by the proxy) get a grace long enough that a proxy busy with another
+ * connection's huge answer does not count as a slow store; hangWrites keeps galley's own grace.
+ */
 const TIMEOUT_ENV = { GALLEY_STORE_TIMEOUT_MS: "2000", GALLEY_STORE_CONNECT_TIMEOUT_MS: "2000" };
+const WRITE_GRACE_ENV = { GALLEY_STORE_WRITE_GRACE_MS: "2000" };
 const TEST_TIMEOUT_MS = BUILD_DEADLINE_MS + 60_000;
 const BUDGET_KB = WRAPPER_MEMORY_BUDGET_BYTES / 1024;
 
@@ -225,7 +231,7 @@ export function hostileSuite(backend: Backend): void {
       proxy.mode = { writes: "sink" };
       for (const k of Object.keys(proxy.seen)) delete proxy.seen[k];
       const cacheDir = cache();
-      const b = await build(project.dir, cacheDir, { ...proxy.env(), ...TIMEOUT_ENV });
+      const b = await build(project.dir, cacheDir, { ...proxy.env(), ...TIMEOUT_ENV, ...WRITE_GRACE_ENV });
       const found = await problems(b, project, cacheDir, undefined, proxy, localMs);
       const events = unitEvents(cacheDir);
       const misses = crates(events, (e) => e.outcome === "miss" && e.reason !== "compile failed");
@@ -257,7 +263,11 @@ export function hostileSuite(backend: Backend): void {
           proxy.mode = { fault, writes: fault === "hangWrites" ? "hang" : "sink" };
           let b: Build;
           try {
-            b = await build(project.dir, cacheDir, { ...proxy.env(), ...TIMEOUT_ENV });
+            b = await build(project.dir, cacheDir, {
+              ...proxy.env(),
+              ...TIMEOUT_ENV,
+              ...(fault === "hangWrites" ? {} : WRITE_GRACE_ENV),
+            });
           } finally {
             proxy.mode = { writes: "sink" };
           }
@@ -287,6 +297,7 @@ export const FAULT_ORDER: readonly FaultName[] = [
   "absurdCount",
   "hugeRecord",
   "bomb",
+  "prefillBomb",
   "oversize",
   "lyingLength",
   "endless",
