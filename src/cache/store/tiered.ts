@@ -4,7 +4,6 @@
  * so the local store never holds a record without its bytes). Writes go to both, blobs first.
  */
 import { noticeOnce } from "../engine/notice.ts";
-import { transferMs } from "./bounded.ts";
 import { readBlobTo, writeBlobFrom } from "./forwarding.ts";
 import { IN_MEMORY_BATCH_BYTES, IN_MEMORY_BLOB_MAX } from "./limits.ts";
 import type { StoreReport } from "./report.ts";
@@ -114,20 +113,18 @@ export class TieredStore implements Store {
     if (!this.local.putBlobFile) throw new Error(`${this.local.name} takes no files`);
     const blob = await this.local.putBlobFile(file);
     const stored = this.local.localBlobPath?.(blob.digest) ?? file;
-    await this.share(
-      { keys: [], blobs: [blob.digest] },
-      () => writeBlobFrom(this.remote, blob.digest, blob.size, stored),
-      blob.size,
+    await this.share({ keys: [], blobs: [blob.digest] }, () =>
+      writeBlobFrom(this.remote, blob.digest, blob.size, stored),
     );
     return blob;
   }
 
   /**
-   * A write to the shared store (after the local one), waited for at most WRITE_GRACE_MS (more for
-   * a big transfer); past that, or while the queue holds writes of this build, the upload queue
-   * sends it again from the local store, and the build goes on.
+   * A write to the shared store (after the local one), waited for at most the grace, whatever its
+   * size (a big one the queue sends as well as this process would); past that, or while the queue
+   * holds writes of this build, the upload queue sends it again from the local store.
    */
-  private async share(job: UploadJob, write: () => Promise<void>, bytes = 0): Promise<void> {
+  private async share(job: UploadJob, write: () => Promise<void>): Promise<void> {
     const at = this.queueAt;
     if (at === undefined) return await write();
     if (this.queued || queueWaiting(at)) return this.enqueue(at, job);
@@ -139,7 +136,7 @@ export class TieredStore implements Store {
         () => true,
       ),
       new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), this.graceMs + transferMs(bytes));
+        timer = setTimeout(() => resolve(false), this.graceMs);
       }),
     ]);
     clearTimeout(timer);
