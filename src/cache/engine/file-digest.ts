@@ -7,7 +7,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { isDigest, sha256Hex } from "./digest.ts";
+import { fileSha256, isDigest, sha256Hex } from "./digest.ts";
 
 const RACY_MS = 2000;
 /** Timestamps come from the kernel's coarse clock (a few ms per tick): well above that. */
@@ -118,7 +118,8 @@ export class FileDigests {
       }
       return saved;
     }
-    const digest = sha256Hex(readFileSync(path));
+    // In chunks: a big source (an include_bytes! blob) or blob is never held whole.
+    const digest = fileSha256(path);
     this.seen.set(path, digest);
     if (group && !racy) {
       group.entries[path] = `${stamp} ${digest}`;

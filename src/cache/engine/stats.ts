@@ -97,7 +97,7 @@ function appendEvents(dir: string, events: StatEvent[]): void {
       events[0] = {
         ...events[0]!,
         cpuMs: Math.round((cpu.user + cpu.system) / 100) / 10,
-        peakRssKb: process.resourceUsage().maxRSS,
+        peakRssKb: peakRssKb(),
       };
       cpuStamped = true;
     }
@@ -106,6 +106,20 @@ function appendEvents(dir: string, events: StatEvent[]): void {
   } catch {
     // statistics never fail a build
   }
+}
+
+/**
+ * This process's own peak resident memory, in KiB: VmHWM, which starts afresh at exec. (getrusage's
+ * maxRSS does not: it keeps the peak of the cargo process this one was forked from.)
+ */
+function peakRssKb(): number {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync("/proc/self/status", "latin1"));
+    if (m) return Number(m[1]);
+  } catch {
+    // no /proc (macOS): the rusage figure, an upper bound
+  }
+  return process.resourceUsage().maxRSS;
 }
 
 /** Every recorded event, oldest first (a torn line from a writer that died is skipped). */
