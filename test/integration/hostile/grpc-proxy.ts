@@ -511,6 +511,8 @@ async function read(
         break;
     }
   } catch (err) {
+    // The server's own answer (NOT_FOUND) goes on as it came.
+    if (typeof (err as grpc.ServiceError).code === "number") return void call.emit("error", err);
     return fail(`hostile proxy: ${(err as Error).message}`);
   }
   // As it came, message by message.

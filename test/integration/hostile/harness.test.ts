@@ -47,6 +47,7 @@ describe("records", () => {
     const count = JSON.parse(absurdJson(json, "count")!);
     expect(count.outputs.length).toBe(100_000);
     expect(new Set(count.outputs.map((o: { path: string }) => o.path)).size).toBe(100_000);
+    expect(count.compileMs).toBe(5);
   });
 
   test("an absurd ActionResult keeps galley's entry, with one mode per output", () => {

@@ -49,7 +49,7 @@ export const FAULTS: Record<FaultName, string> = {
   hugeRecord:
     "record reads answer the real record padded to 256 MiB, still valid JSON or protobuf (the first 3 reads)",
   absurdSize: "record reads answer the real record with every output claiming 1 TiB",
-  absurdCount: "record reads answer the real record with 100,000 outputs",
+  absurdCount: "record reads answer the real record with 100,000 (well-formed) outputs instead of its own",
   hangWrites: "record lookups answer 'not found' at once; every write hangs",
 };
 

@@ -16,7 +16,7 @@
  * what fails today (and how) can be read off one run.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { WRAPPER_MEMORY_BUDGET_BYTES } from "../../../src/cache/store/limits.ts";
 import { removeDir } from "../../helpers.ts";
@@ -139,9 +139,8 @@ async function problems(
   for (const k of b.killed)
     out.push(`SIGKILL: ${k.what} passed ${mib(k.peakKb)} and was killed by the watchdog`);
   if (b.code !== 0 && !b.timedOut) {
-    const tail = b.stderr.trim().split("\n").slice(-4).join(" | ");
     out.push(
-      `crash: the build failed (exit ${b.code}${b.signal ? `, ${b.signal}` : ""}): ${tail.slice(0, 400)}`,
+      `crash: the build failed (exit ${b.code}${b.signal ? `, ${b.signal}` : ""}): ${crashReason(b.stderr)}`,
     );
   }
   if (b.code === 0) {
@@ -188,6 +187,30 @@ async function problems(
   if (b.peak && b.peak.peakKb > BUDGET_KB && !b.killed.some((k) => k.pid === b.peak!.pid))
     out.push(`memory: ${b.peak.what} reached ${mib(b.peak.peakKb)}, over the budget of ${mib(BUDGET_KB)}`);
   return { problems: out, stats };
+}
+
+/** Which process of the build failed and how, from cargo's words, with any error galley printed. */
+function crashReason(stderr: string): string {
+  const reasons = [...stderr.matchAll(/process didn't exit successfully: `([^`]*)` \(([^)]*)\)/g)].map(
+    (m) => {
+      const argv = m[1]!.split(" ");
+      const crate = argv.includes("-vV")
+        ? "the rustc -vV probe"
+        : `the wrapper of ${argv[argv.indexOf("--crate-name") + 1] ?? "?"}`;
+      return `${crate} ended with ${m[2]}`;
+    },
+  );
+  // What the wrapper itself printed: an uncaught error's line (cargo's own error lines left out).
+  const errors = stderr
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => /^([A-Z]\w+: \S|error: |panic|galley: (error|fatal))/.test(l))
+    .filter((l) => !/^Caused by|could not compile|process didn't exit|failed to run custom build/.test(l))
+    .slice(0, 3);
+  return (
+    [...new Set(reasons), ...errors].join("; ").slice(0, 500) ||
+    stderr.trim().split("\n").slice(-3).join(" | ")
+  );
 }
 
 export function hostileSuite(backend: Backend): void {
@@ -309,6 +332,9 @@ export const FAULT_ORDER: readonly FaultName[] = [
 
 /** One line per test for the table of results (bun prints it with the test's output). */
 function report(backend: string, fault: string, b: Build, found: string[]): void {
+  // HOSTILE_LOGS=<dir> keeps each build's stderr there, to read what galley said.
+  const logs = process.env.HOSTILE_LOGS;
+  if (logs) writeFileSync(join(logs, `${backend.replace(/\W+/g, "-")}-${fault}.stderr`), b.stderr);
   const peak = b.peak ? `${mib(b.peak.peakKb)} (${b.peak.what})` : "none sampled";
   const verdict = found.length === 0 ? "PASS" : `FAIL: ${found.join("; ")}`;
   console.log(`hostile | ${backend} | ${fault} | ${(b.ms / 1000).toFixed(1)} s | peak ${peak} | ${verdict}`);
