@@ -18,7 +18,7 @@ import { GIB } from "./proxy.ts";
 /** A galley process above this is killed by the watchdog (far above the budget it is checked against). */
 export const KILL_RSS_BYTES = 1 * GIB;
 /** A build that has not ended by then is killed and reported as hung. */
-export const BUILD_DEADLINE_MS = 150_000;
+export const BUILD_DEADLINE_MS = 90_000;
 const SAMPLE_EVERY_MS = 40;
 /** The galley under test: the build's (dist/galley), or another one named by HOSTILE_GALLEY (an older build, to compare). */
 export const GALLEY_UNDER_TEST = process.env.HOSTILE_GALLEY || GALLEY;

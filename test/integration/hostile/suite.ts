@@ -92,7 +92,7 @@ const COUNT_GRACE_MS = 10_000;
  * (acknowledged at once by the proxy) get a grace long enough that a proxy busy with another
  * connection's huge answer does not count as a slow store; hangWrites keeps galley's own grace.
  */
-const TIMEOUT_ENV = { GALLEY_STORE_TIMEOUT_MS: "2000", GALLEY_STORE_CONNECT_TIMEOUT_MS: "2000" };
+const TIMEOUT_ENV = { GALLEY_STORE_TIMEOUT_MS: "3000", GALLEY_STORE_CONNECT_TIMEOUT_MS: "3000" };
 const WRITE_GRACE_ENV = { GALLEY_STORE_WRITE_GRACE_MS: "2000" };
 const TEST_TIMEOUT_MS = BUILD_DEADLINE_MS + 60_000;
 const BUDGET_KB = WRAPPER_MEMORY_BUDGET_BYTES / 1024;
