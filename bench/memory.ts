@@ -20,11 +20,11 @@
  *     (wait4) as a check on the stamp; for a miss that figure includes rustc's own peak.
  *   floor: `galley --version`, the executable's own footprint (wait4).
  *
- * A caveat the "cargo itself" rows quantify: cargo forks each wrapper process, and Linux carries the
- * forked copy's resident memory into the peak getrusage reports after exec (`ru_maxrss`, which
- * `process.resourceUsage().maxRSS` is). So a stamp is never below what cargo held when it started
- * the process: stamps up to cargo's anonymous memory may be cargo's, not galley's. Above it they
- * are galley's. (VmHWM in /proc/self/status is the peak of the process image alone.)
+ * The stamp is VmHWM from /proc/self/status: the peak of the process image alone, which starts
+ * afresh at exec (getrusage's maxRSS would carry the peak of the cargo that forked the process).
+ * The "cargo itself" rows give cargo's own peak beside it. After a build with a shared store,
+ * `galley cache flush` sends what the build left to the background upload queue (as a CI job's last
+ * step does), so the remote-warm build after it finds the store filled.
  *
  * Servers (redis-server, bazel-remote; scripts/test-servers/ installs them) run on 127.0.0.1 and
  * are stopped here.
@@ -256,6 +256,7 @@ async function galleyBuild(build: string, project: string, env: Env, smoke?: str
     ).out;
     if (!out.includes('"sqlite"')) throw new Error(`${build}: unexpected output ${out}`);
   }
+  if (env.GALLEY_STORE) flush(build, env);
   const events = eventsOf(dir, from);
   const count = (f: (e: StatEvent) => boolean) => events.filter(f).length;
   const stamped = count((e) => e.peakRssKb !== undefined);
@@ -270,6 +271,18 @@ async function galleyBuild(build: string, project: string, env: Env, smoke?: str
     kb: [r.cargoKb],
     whole: "(RssAnon, polled)",
   });
+}
+
+/**
+ * What a CI job's last step does: `galley cache flush` sends what the build left to the background
+ * upload queue, so the next (remote-warm) build finds the store filled.
+ */
+function flush(build: string, env: Env): void {
+  const r = must(
+    sh([galley, "cache", "flush"], REPO, { GALLEY_CONFIG: NO_CONFIG, ...env }),
+    `${build}: flush`,
+  );
+  notes.push(`${build}: \`galley cache flush\` ${r.err.trim() || r.out.trim()} (${r.seconds.toFixed(1)} s)`);
 }
 
 /** A galley command measured from outside (wait4): it records no stats. */
@@ -411,6 +424,7 @@ async function big(stores: SharedStore[]): Promise<void> {
       }),
       build,
     );
+    if (c.store) flush(build, { GALLEY_DIR: dir, GALLEY_STORE: c.store.url });
     const events = eventsOf(dir, from).filter((e) => e.crate === BIG_CRATE);
     const measured = readFileSync(log, "utf8")
       .split("\n")

@@ -15,13 +15,13 @@ const OPTIONS = {
 export const cacheCommand: Command = {
   name: "cache",
   summary:
-    "Maintain the compiler cache: gc (evict to the size limit), clear, verify, ping (the shared store)",
+    "Maintain the compiler cache: gc (evict to the size limit), clear, verify, ping and flush (the shared store)",
   help: () =>
     renderHelp(
-      "galley cache gc|clear|verify|ping",
+      "galley cache gc|clear|verify|ping|flush",
       cacheCommand.summary,
       OPTIONS,
-      "\n  gc      remove least recently used entries until under GALLEY_CACHE_SIZE\n  clear   remove every entry\n  verify  check every stored blob against its digest; remove damaged ones\n  ping    say whether the shared store (GALLEY_STORE) answers, and whether galley may read and write there\n",
+      "\n  gc      remove least recently used entries until under GALLEY_CACHE_SIZE\n  clear   remove every entry\n  verify  check every stored blob against its digest; remove damaged ones\n  ping    say whether the shared store (GALLEY_STORE) answers, and whether galley may read and write there\n  flush   send the uploads this cache left to the background, and wait until they are sent (end a CI job or a Dockerfile's RUN with it)\n",
     ),
   async run(argv) {
     const { positionals, options } = parseArgs("cache", OPTIONS, argv, { maxPositionals: 1 });
@@ -52,8 +52,18 @@ export const cacheCommand: Command = {
       }
       case "ping":
         return await ping();
+      case "flush": {
+        const { flushUploads } = await import("../cache/store/upload-drainer.ts");
+        const { sent, dropped, waiting } = await flushUploads(process.env);
+        note(
+          waiting > 0
+            ? `${waiting} uploads still queued after waiting (${sent} sent here)`
+            : `upload queue empty${sent ? `: ${sent} sent here` : ""}${dropped ? `, ${dropped} dropped (the shared store failed)` : ""}`,
+        );
+        return dropped > 0 || waiting > 0 ? 1 : 0;
+      }
       default:
-        throw new UsageError("usage: galley cache gc|clear|verify|ping", 'run "galley cache --help"');
+        throw new UsageError("usage: galley cache gc|clear|verify|ping|flush", 'run "galley cache --help"');
     }
   },
 };

@@ -5,6 +5,7 @@
  */
 import { closeSync, openSync, readSync } from "node:fs";
 import { sha256Hex } from "../engine/digest.ts";
+import { LeftToQueue, uploadsLeftToQueue } from "./abandon.ts";
 
 const LEVEL = 3;
 /** A big file is packed this many bytes at a time: one zstd frame each, frames one after another. */
@@ -28,6 +29,7 @@ export async function packFileChunks(
     for (let first = true; ; first = false) {
       const n = readSync(fd, buf, 0, buf.length, null);
       if (n <= 0 && !first) break;
+      if (uploadsLeftToQueue()) throw new LeftToQueue();
       await each(packBlob(buf.subarray(0, Math.max(n, 0))));
       if (n < buf.length) break;
     }

@@ -9,6 +9,7 @@ import { dirname, join } from "node:path";
 import { sha256Hex } from "../engine/digest.ts";
 import { isQuiet, noticeOnce } from "../engine/notice.ts";
 import type { StoreConfig } from "../engine/store-config.ts";
+import { LeftToQueue } from "./abandon.ts";
 import type { BlobSink } from "./blob-sink.ts";
 import { transferMs } from "./bounded.ts";
 import { readBlobTo, writeBlobFrom } from "./forwarding.ts";
@@ -139,6 +140,8 @@ export class BreakerStore implements Store {
     } catch (err) {
       // A damaged entry is the store answering, not failing: the caller counts it as a miss.
       if (err instanceof CorruptEntry || (write && err instanceof WriteRefused)) throw err;
+      // An upload this process stopped itself (the queue sends it): no failure of the store.
+      if (err instanceof LeftToQueue) return failed;
       this.failed = true;
       this.report.remoteErrors++;
       const reason = err instanceof Error ? err.message.split("\n")[0]! : String(err);

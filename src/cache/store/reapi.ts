@@ -15,6 +15,7 @@ import { isIP } from "node:net";
 import { checkServerIdentity } from "node:tls";
 import * as grpc from "@grpc/grpc-js";
 import type { StoreConfig } from "../engine/store-config.ts";
+import { LeftToQueue, uploadsLeftToQueue } from "./abandon.ts";
 import { packBlob, packFileChunks } from "./blob-codec.ts";
 import { type BlobSink, UnpackingSink } from "./blob-sink.ts";
 import { packedLimit, transferMs, unpackBounded } from "./bounded.ts";
@@ -513,7 +514,10 @@ export class ReapiStore implements Store {
     await this.streamWrite(digest, size, async (send) => {
       if (this.zstd()) return await packFileChunks(file, send);
       const stream = Bun.file(file).stream();
-      for await (const chunk of stream) await send(chunk);
+      for await (const chunk of stream) {
+        if (uploadsLeftToQueue()) throw new LeftToQueue();
+        await send(chunk);
+      }
     });
     this.damaged.delete(digest);
   }
@@ -554,16 +558,35 @@ export class ReapiStore implements Store {
     done.catch(() => {});
     // The last message carries finish_write: each slice is sent once the next one is known.
     let held: Uint8Array | undefined;
+    // A call that ended early (refused, timed out) takes no more: its error comes from `done`.
+    let finished = false;
+    const settled = done.then(
+      () => {
+        finished = true;
+      },
+      () => {
+        finished = true;
+      },
+    );
     const put = async (slice: Uint8Array, last: boolean) => {
+      if (finished) return;
       const req = writeRequest(offset === 0 ? resource : undefined, offset, slice, last);
       offset += slice.length;
-      if (!call!.write(req)) await Promise.race([new Promise((r) => call!.once("drain", r)), done]);
+      if (!call!.write(req)) await Promise.race([new Promise((r) => call!.once("drain", r)), settled]);
     };
+    // Once the call has ended, the rest of the blob is not even read.
+    const stop = new Error("ByteStream.Write ended");
     await produce(async (bytes) => {
+      if (finished) throw stop;
       for (let at = 0; at < bytes.length; at += WRITE_CHUNK) {
         if (held) await put(held, false);
         held = bytes.subarray(at, at + WRITE_CHUNK);
       }
+    }).catch((err: unknown) => {
+      if (err === stop) return;
+      // Stopped here (a read failed, or the upload was left to the queue): the call goes too.
+      call!.cancel();
+      throw err;
     });
     await put(held ?? new Uint8Array(0), true);
     this.wire.sent += offset;

@@ -4,6 +4,7 @@
  * so the local store never holds a record without its bytes). Writes go to both, blobs first.
  */
 import { noticeOnce } from "../engine/notice.ts";
+import { leaveUploadsToQueue } from "./abandon.ts";
 import { readBlobTo, writeBlobFrom } from "./forwarding.ts";
 import { IN_MEMORY_BATCH_BYTES, IN_MEMORY_BLOB_MAX } from "./limits.ts";
 import type { StoreReport } from "./report.ts";
@@ -151,6 +152,7 @@ export class TieredStore implements Store {
 
   private enqueue(at: string, job: UploadJob): void {
     this.queued = true;
+    leaveUploadsToQueue();
     try {
       enqueueUpload(at, job);
     } catch {

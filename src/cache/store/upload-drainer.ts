@@ -11,9 +11,40 @@ import { Breaker } from "./breaker.ts";
 import { DiskStore } from "./disk.ts";
 import { newReport } from "./report.ts";
 import { TieredStore } from "./tiered.ts";
-import { drainUploads } from "./upload-queue.ts";
+import { type DrainResult, drainerRunning, drainUploads, queuedJobs, queueWaiting } from "./upload-queue.ts";
 
-export async function runUploadDrainer(env: Record<string, string | undefined>): Promise<number> {
+type Env = Record<string, string | undefined>;
+
+export async function runUploadDrainer(env: Env): Promise<number> {
+  await drainOnce(env);
+  return 0;
+}
+
+/**
+ * `galley cache flush`: drains the queue here (or waits while another drainer does), until it is
+ * empty or `withinMs` has passed.
+ */
+export async function flushUploads(
+  env: Env,
+  withinMs = 10 * 60 * 1000,
+): Promise<{ sent: number; dropped: number; waiting: number }> {
+  const dir = cacheConfig(env).dir;
+  const end = Date.now() + withinMs;
+  const total = { sent: 0, dropped: 0 };
+  while (Date.now() < end) {
+    const result = await drainOnce(env);
+    if (result) {
+      total.sent += result.sent;
+      total.dropped += result.dropped;
+    }
+    if (!queueWaiting(dir) && !drainerRunning(dir)) return { ...total, waiting: 0 };
+    // Another drainer holds the queue: wait for it.
+    await Bun.sleep(200);
+  }
+  return { ...total, waiting: queuedJobs(dir) };
+}
+
+async function drainOnce(env: Env): Promise<DrainResult | undefined> {
   const dir = cacheConfig(env).dir;
   const config = await storeConfig(env).catch(() => undefined);
   const store = config ? await cacheStore(dir, env, newReport()) : undefined;
@@ -25,7 +56,8 @@ export async function runUploadDrainer(env: Record<string, string | undefined>):
   const result = await drainUploads(dir, local, reachable ? store.remote : local, () =>
     reachable ? breaker!.isOpen() : true,
   );
-  if (result) recordUploads(dir, result.sent + result.dropped, result.dropped);
+  if (result && result.sent + result.dropped > 0)
+    recordUploads(dir, result.sent + result.dropped, result.dropped);
   store?.close?.();
-  return 0;
+  return result;
 }

@@ -42,6 +42,19 @@ export function queueWaiting(cacheDir: string): boolean {
   }
 }
 
+export function queuedJobs(cacheDir: string): number {
+  return jobNames(cacheDir).length;
+}
+
+/** Whether a drainer holds the queue now (a lock it keeps fresh). */
+export function drainerRunning(cacheDir: string): boolean {
+  try {
+    return Date.now() - statSync(drainerLock(cacheDir)).mtimeMs < DRAINER_STALE_MS;
+  } catch {
+    return false;
+  }
+}
+
 /** Puts a job in the queue and starts a drainer unless one runs. */
 export function enqueueUpload(cacheDir: string, job: UploadJob): void {
   const dir = queueDir(cacheDir);
@@ -54,9 +67,7 @@ export function enqueueUpload(cacheDir: string, job: UploadJob): void {
 }
 
 function startDrainer(cacheDir: string): void {
-  try {
-    if (Date.now() - statSync(drainerLock(cacheDir)).mtimeMs < DRAINER_STALE_MS) return;
-  } catch {}
+  if (drainerRunning(cacheDir)) return;
   // From source (the tests' own processes) there is no executable to start: the next drain picks it up.
   if (!isCompiled()) return;
   try {
