@@ -76,6 +76,9 @@ export const REAPI_FAULTS: readonly FaultName[] = [
  */
 const HUGE_RECORD_BYTES = 32 * MIB;
 
+/** Huge batch answers made per build (grpc-js copies each twice, in this process). */
+const GRPC_HUGE_PER_BUILD = 4;
+
 /** The batch limit the proxy announces: larger blobs go through ByteStream. */
 export const MAX_BATCH_BYTES = 256 * KIB;
 const ZSTD = 1;
@@ -361,7 +364,8 @@ function handlers(
             return encodeBatchAnswers(answers);
           }
           case "oversize":
-            if (!hugeAllowed(connOf(call))) return undefined;
+            // Each of these costs this process two copies of HUGE_BYTES: a few per build.
+            if (proxy.injected >= GRPC_HUGE_PER_BUILD || !hugeAllowed(connOf(call))) return undefined;
             // One answer of HUGE_BYTES is enough to be far past what was declared.
             proxy.injected++;
             found[0]!.data = new Uint8Array(HUGE_BYTES);

@@ -84,6 +84,9 @@ const COUNTED: Record<Outcome, { names: string; count(s: Stats): number }> = {
   },
 };
 
+/** galley's word for a write that missed its grace and went to the background. */
+const SLOW_WRITE = /did not take an upload/;
+
 /** Work a build leaves to the background (uploads) may count a fault a moment after it ends. */
 const COUNT_GRACE_MS = 10_000;
 
@@ -123,13 +126,18 @@ async function problems(
   outcome: Outcome | undefined,
   proxy: HostileProxy,
   localMs: number,
+  notes: string[],
 ): Promise<{ problems: string[]; stats: Stats | undefined }> {
   const out: string[] = [];
   if (!b.timedOut && b.ms > slowAfter(localMs))
     out.push(
       `slow: ${(b.ms / 1000).toFixed(1)} s, where a build without a shared store takes ${(localMs / 1000).toFixed(1)} s`,
     );
-  const warnings = warningLines(b.stderr);
+  // While the proxy acknowledges writes at once, a write that missed galley's grace was held up by
+  // the machine or the proxy's other work, not by the fault under test: noted, not counted.
+  const all = warningLines(b.stderr);
+  const warnings = outcome === "failed" ? all : all.filter((l) => !SLOW_WRITE.test(l));
+  if (warnings.length < all.length) notes.push(...all.filter((l) => SLOW_WRITE.test(l)));
   if (b.timedOut)
     out.push(`hang: the build had not ended after ${BUILD_DEADLINE_MS / 1000} s and was killed`);
   for (const k of b.leftover)
@@ -255,7 +263,8 @@ export function hostileSuite(backend: Backend): void {
       for (const k of Object.keys(proxy.seen)) delete proxy.seen[k];
       const cacheDir = cache();
       const b = await build(project.dir, cacheDir, { ...proxy.env(), ...TIMEOUT_ENV, ...WRITE_GRACE_ENV });
-      const found = await problems(b, project, cacheDir, undefined, proxy, localMs);
+      const notes: string[] = [];
+      const found = await problems(b, project, cacheDir, undefined, proxy, localMs, notes);
       const events = unitEvents(cacheDir);
       const misses = crates(events, (e) => e.outcome === "miss" && e.reason !== "compile failed");
       if (misses.length > 0) found.problems.push(`${what}: misses ${misses.join(", ")}`);
@@ -267,7 +276,7 @@ export function hostileSuite(backend: Backend): void {
       const prefilled = crates(events, (e) => e.prefilled === true && e.tier === "remote");
       if (JSON.stringify(prefilled) !== JSON.stringify(REGISTRY_UNITS))
         found.problems.push(`${what}: prefilled from the shared store ${JSON.stringify(prefilled)}`);
-      report(backend.name, what, b, found.problems);
+      report(backend.name, what, b, found.problems, notes);
       expect(found.problems).toEqual([]);
     };
 
@@ -294,8 +303,9 @@ export function hostileSuite(backend: Backend): void {
           } finally {
             proxy.mode = { writes: "sink" };
           }
-          const found = await problems(b, project, cacheDir, EXPECTED[fault], proxy, localMs);
-          report(backend.name, fault, b, found.problems);
+          const notes: string[] = [];
+          const found = await problems(b, project, cacheDir, EXPECTED[fault], proxy, localMs, notes);
+          report(backend.name, fault, b, found.problems, notes);
           rmSync(join(project.dir, "target"), { recursive: true, force: true });
           expect(found.problems).toEqual([]);
         },
@@ -331,11 +341,14 @@ export const FAULT_ORDER: readonly FaultName[] = [
 ];
 
 /** One line per test for the table of results (bun prints it with the test's output). */
-function report(backend: string, fault: string, b: Build, found: string[]): void {
+function report(backend: string, fault: string, b: Build, found: string[], notes: string[]): void {
   // HOSTILE_LOGS=<dir> keeps each build's stderr there, to read what galley said.
   const logs = process.env.HOSTILE_LOGS;
   if (logs) writeFileSync(join(logs, `${backend.replace(/\W+/g, "-")}-${fault}.stderr`), b.stderr);
   const peak = b.peak ? `${mib(b.peak.peakKb)} (${b.peak.what})` : "none sampled";
   const verdict = found.length === 0 ? "PASS" : `FAIL: ${found.join("; ")}`;
-  console.log(`hostile | ${backend} | ${fault} | ${(b.ms / 1000).toFixed(1)} s | peak ${peak} | ${verdict}`);
+  const noted = notes.length > 0 ? ` | noted: ${JSON.stringify(notes)}` : "";
+  console.log(
+    `hostile | ${backend} | ${fault} | ${(b.ms / 1000).toFixed(1)} s | peak ${peak} | ${verdict}${noted}`,
+  );
 }
