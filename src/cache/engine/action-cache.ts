@@ -306,7 +306,7 @@ export class ActionCache {
     if (wanted.length === 0) return carried;
     const sizes = namedSizes(result);
     const size = (d: string) => sizes.get(d) ?? 0;
-    // Replayed from memory: captured output past the in-memory budget is not restored (a miss).
+    // Replayed from memory: captured output past the in-memory batch is not restored (a miss).
     const replayed = new Set([result.stdout, result.stderr].filter((d) => d !== undefined));
     if ([...replayed].some((d) => size(d) > IN_MEMORY_BATCH_BYTES)) return undefined;
     // What goes through memory stays within the batch budget; the biggest of the rest stream to files.

@@ -17,7 +17,7 @@ export const MAX_OUTPUT_BYTES = 4 * 2 ** 30;
 export const IN_MEMORY_BLOB_MAX = 8 * 1024 * 1024;
 
 /** What one read of several blobs holds in memory at once: the rest waits for the next batch. */
-export const IN_MEMORY_BATCH_BYTES = 32 * 1024 * 1024;
+export const IN_MEMORY_BATCH_BYTES = 16 * 1024 * 1024;
 
 /**
  * The peak resident memory one galley wrapper process may reach, whatever it reads or stores: the
