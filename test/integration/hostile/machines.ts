@@ -292,7 +292,7 @@ export interface Stats {
 
 export function galleyStats(cacheDir: string): Stats {
   const r = ok(
-    run([GALLEY, "stats", "--json"], { cwd: cacheDir, env: { GALLEY_DIR: cacheDir } }),
+    run([GALLEY_UNDER_TEST, "stats", "--json"], { cwd: cacheDir, env: { GALLEY_DIR: cacheDir } }),
     "galley stats --json",
   );
   return JSON.parse(r.stdout) as Stats;
