@@ -2,13 +2,17 @@
  * Compiler-cache benchmark: release builds of bench/web-service (a ~200-package web-service graph
  * with derives, build scripts, proc-macros, ring and a bundled SQLite), side by side in one run:
  *
- *   plain cargo cold (before) | galley cold (RUSTC_WRAPPER=galley) | galley warm under the `galley`
- *   and the `sccache` name | galley into another target dir | galley from a checkout at another
- *   path | the same two in portable mode (GALLEY_PORTABLE=1, after a cold portable build) |
- *   sccache 0.19.0 cold and warm | plain cargo cold (after)
+ *   plain cargo cold (before) | galley cold (RUSTC_WRAPPER=galley) | galley's first warm build
+ *   after it | galley warm under the `galley` and the `sccache` name | galley into another target
+ *   dir | galley from a checkout at another path | the same two in portable mode
+ *   (GALLEY_PORTABLE=1, after a cold portable build) | sccache 0.19.0 cold and warm | plain cargo
+ *   cold (after)
  *
- * "warm" is a fresh target directory (same path) with the cache of the cold run. The plain cold
- * build runs first and last: the machine drifts, so ratios are taken against the mean of the two.
+ * "warm" is a fresh target directory (same path) with the cache of the cold run. The first warm
+ * build after the cold one has a row of its own (it writes the prefill's digest memo), so the rows
+ * of the two names compare like with like; repeated warm builds alternate which name goes first.
+ * The plain cold build runs first and last: the machine drifts, so ratios are taken against the
+ * mean of the two.
  * CPU time is user+sys of cargo and everything it waited for (bash's `times`); sccache's server is
  * not cargo's child, so its CPU time is not in its rows. Finally `cargo build --timings` of galley's
  * warm build names the units the time left goes to.
@@ -46,7 +50,7 @@ const { values: opts } = parseArgs({
     "portable-only": { type: "boolean", default: false },
     /** Only cold builds, plain and galley in turn (--repeat galley builds, plain before and after each). */
     "cold-only": { type: "boolean", default: false },
-    /** Only galley cold and warm under both names, and sccache cold and warm: the warm ratio alone. */
+    /** Only galley cold, its first warm build and warm under both names, and sccache cold and warm. */
     "warm-only": { type: "boolean", default: false },
     /** With --warm-only: each warm build this many times, compared by medians. */
     "warm-runs": { type: "string", default: "1" },
@@ -267,15 +271,26 @@ function sccacheRows(): void {
   }
 }
 
+/**
+ * The first warm build after the cold one, on a row of its own: it is the one that writes the
+ * prefill's digest memo, so whichever name came first used to carry that cost.
+ */
+function firstWarmRow(): void {
+  galleyBuild("galley, first warm after cold (`galley` name)", galleyEnv);
+}
+
 function warmRows(): void {
   galleyBuild("galley, cold (RUSTC_WRAPPER=galley)", galleyEnv);
-  for (const n of warmRunNames()) {
-    galleyBuild(`galley, warm, \`galley\` name${n}`, galleyEnv, {}, n === "");
-    galleyBuild(`galley, warm, \`sccache\` name${n}`, {
-      ...galleyEnv,
-      RUSTC_WRAPPER: join(shims, "sccache"),
-    });
-  }
+  firstWarmRow();
+  const sccacheName = { ...galleyEnv, RUSTC_WRAPPER: join(shims, "sccache") };
+  warmRunNames().forEach((n, i) => {
+    // Each name goes first in every other pair, so the machine's drift favours neither.
+    const pair = [
+      () => galleyBuild(`galley, warm, \`galley\` name${n}`, galleyEnv, {}, n === ""),
+      () => galleyBuild(`galley, warm, \`sccache\` name${n}`, sccacheName),
+    ];
+    for (const row of i % 2 === 0 ? pair : pair.reverse()) row();
+  });
   sccacheRows();
 }
 
@@ -296,14 +311,18 @@ function warmMedians(): string[] {
     return xs[Math.floor(xs.length / 2)];
   };
   const sc = med("sccache 0.19.0, warm");
-  return ["`galley` name", "`sccache` name"]
-    .map((name) => {
+  const first = runs.find((r) => r.name.startsWith("galley, first warm"));
+  return [
+    ...["`galley` name", "`sccache` name"].map((name) => {
       const g = med(`galley, warm, ${name}`);
       return g === undefined || sc === undefined
         ? ""
         : `median galley warm, ${name}: ${g.toFixed(1)} s against sccache's ${sc.toFixed(1)} s: ${(g / sc).toFixed(3)}x`;
-    })
-    .filter(Boolean);
+    }),
+    first && sc !== undefined
+      ? `galley's first warm build after cold: ${first.seconds.toFixed(1)} s against sccache's ${sc.toFixed(1)} s: ${(first.seconds / sc).toFixed(3)}x`
+      : "",
+  ].filter(Boolean);
 }
 
 function allRows(): void {
@@ -311,6 +330,7 @@ function allRows(): void {
 
   if (!portableOnly) {
     galleyBuild("galley, cold (RUSTC_WRAPPER=galley)", galleyEnv);
+    firstWarmRow();
     galleyBuild("galley, warm, `galley` name", galleyEnv, {}, true);
     galleyBuild("galley, warm, `sccache` name", { ...galleyEnv, RUSTC_WRAPPER: join(shims, "sccache") });
     galleyBuild("galley, into another target dir", galleyEnv, { targetDir: join(work, "other-target") });
@@ -364,12 +384,12 @@ function printReport(): void {
 }
 
 /**
- * What galley's own processes cost each cold build (their CPU up to their record, as `galley stats`
- * counts it): the part of the overhead that the machine's drift does not blur.
+ * What galley's own processes cost each build (their CPU up to their record, as `galley stats`
+ * counts it; in a warm build mostly the prefill): the part that the machine's drift does not blur.
  */
 function ownCpu(): string[] {
   return runs
-    .filter((r) => r.name.includes("cold") && r.own && r.own.processes > 0)
+    .filter((r) => r.own && r.own.processes > 0)
     .map(
       (r) =>
         `${r.name}: galley's own CPU ${r.own!.cpu.toFixed(2)} s in ${r.own!.processes} processes (${((r.own!.cpu * 1000) / r.own!.processes).toFixed(1)} ms each), ${((100 * r.own!.cpu) / r.cpu).toFixed(2)}% of the build's CPU`,
