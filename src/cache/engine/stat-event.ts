@@ -37,6 +37,11 @@ export interface StatEvent {
   /** Failed requests to the shared store, and whether it was left alone after another's failure. */
   remoteErrors?: number;
   storeSkipped?: boolean;
+  /**
+   * Not a unit: what the upload queue's drainer or the prefill probe saw. Its fault counts are summed;
+   * its outcome is not counted.
+   */
+  side?: "uploads" | "probe";
   /** A drainer of the upload queue: jobs it took, and those it dropped (the store failing). */
   uploadsQueued?: number;
   uploadsDropped?: number;

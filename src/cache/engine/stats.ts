@@ -5,6 +5,7 @@
 import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { journalEvent, journalEvents, type UnitInfo } from "./journal.ts";
+import { sayDeferred } from "./notice.ts";
 import type { StatEvent } from "./stat-event.ts";
 
 export type { Outcome, StatEvent } from "./stat-event.ts";
@@ -67,6 +68,9 @@ const zeroedFile = (dir: string) => join(dir, "v1", "stats.zeroed");
 export function recordStat(dir: string, event: StatEvent): void {
   appendEvents(dir, [event]);
   journalEvent(dir, event);
+  // A unit's wrapper: cargo shows its stderr (a probe's it keeps to itself), so it says what the
+  // quiet prefill probe of the build met.
+  sayDeferred();
 }
 
 /** Several units' events from one process, in one write each to the stats log and the journal. */
@@ -84,7 +88,17 @@ export function recordStats(dir: string, items: { event: StatEvent; info: UnitIn
  * unit: it goes to the stats log only, not to a build's journal.
  */
 export function recordUploads(dir: string, taken: number, dropped: number): void {
-  appendEvents(dir, [{ outcome: "passthrough", uploadsQueued: taken, uploadsDropped: dropped }]);
+  appendEvents(dir, [
+    { outcome: "passthrough", side: "uploads", uploadsQueued: taken, uploadsDropped: dropped },
+  ]);
+}
+
+/** The faults the prefill probe met in the shared store (it restores units, but is no unit itself). */
+export function recordProbeFaults(
+  dir: string,
+  faults: Pick<StatEvent, "corrupt" | "remoteErrors" | "rejected" | "unsigned">,
+): void {
+  appendEvents(dir, [{ outcome: "passthrough", side: "probe", ...faults }]);
 }
 
 /** Whether this process has put its CPU on an event yet: it is counted once. */
@@ -175,10 +189,14 @@ export function readStats(dir: string): StatsSummary {
   };
   const hitTimes: number[] = [];
   for (const e of readEvents(dir)) {
-    if (e.uploadsQueued !== undefined) {
-      // A drainer of the upload queue, not a unit.
-      s.uploadsQueued += e.uploadsQueued;
+    if (e.side !== undefined || e.uploadsQueued !== undefined) {
+      // The upload queue's drainer or the prefill probe, not a unit: only what it met is counted.
+      s.uploadsQueued += e.uploadsQueued ?? 0;
       s.uploadsDropped += e.uploadsDropped ?? 0;
+      s.corruptEntries += e.corrupt ?? 0;
+      s.remoteErrors += e.remoteErrors ?? 0;
+      s.rejectedRecords += e.rejected ?? 0;
+      s.unsignedRecords += e.unsigned ?? 0;
       continue;
     }
     const kind = s.byKind[kindOf(e.crate)];

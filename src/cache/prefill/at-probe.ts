@@ -6,10 +6,11 @@ import { cacheStore } from "../engine/cache-store.ts";
 import { cacheConfig } from "../engine/config.ts";
 import { FileDigests } from "../engine/file-digest.ts";
 import { beQuiet } from "../engine/notice.ts";
-import { kindOf, recordStats } from "../engine/stats.ts";
+import { kindOf, recordProbeFaults, recordStats } from "../engine/stats.ts";
 import { storeConfig } from "../engine/store-config.ts";
 import { DiskStore } from "../store/disk.ts";
 import { newReport } from "../store/report.ts";
+import { CorruptEntry } from "../store/store.ts";
 import { prefillOff } from "./capture.ts";
 import { type CargoCall, cargoCallOf } from "./cargo-call.ts";
 import { claimBuild, prefillTarget } from "./restore.ts";
@@ -58,10 +59,25 @@ export async function prefillAtProbe(rustc: string, env: Env): Promise<void> {
 }
 
 async function fromSharedStore(dir: string, call: CargoCall, env: Env): Promise<boolean> {
-  const store = await cacheStore(dir, env, newReport());
+  const report = newReport();
+  const store = await cacheStore(dir, env, report);
+  let corrupt = 0;
   try {
     return !(store instanceof DiskStore) && (await fetchIndex(dir, call, store)) > 0;
+  } catch (err) {
+    // A damaged index, record or blob: prefill takes nothing more from the store, the units are cargo's.
+    if (!(err instanceof CorruptEntry)) throw err;
+    corrupt++;
+    return false;
   } finally {
     store.close?.();
+    // What the probe met is counted (and said by the next process of the build: this one is quiet).
+    const faults = {
+      corrupt,
+      remoteErrors: report.remoteErrors,
+      rejected: report.rejected,
+      unsigned: report.unsigned,
+    };
+    if (Object.values(faults).some((n) => n > 0)) recordProbeFaults(dir, faults);
   }
 }

@@ -50,9 +50,9 @@ export function unpackBounded(packed: Uint8Array, size: number, exact = true): U
   return bytes;
 }
 
-/** A response's declared body length; none when it is compressed (fetch unpacks it as it streams). */
+/** A response's declared body length (as sent: galley asks for answers that are not compressed). */
 export function bodyLength(res: Response): string | null {
-  return res.headers.get("content-encoding") ? null : res.headers.get("content-length");
+  return res.headers.get("content-length");
 }
 
 /**

@@ -30,17 +30,21 @@ export async function fetchWithin(
   // unref: a command that is done does not wait for the timer of a request that ended.
   const total = setTimeout(() => stop.abort(new NoAnswer(deadlines.totalMs)), deadlines.totalMs);
   total.unref();
-  const headers =
+  const firstAnswer =
     deadlines.headersMs === undefined
       ? undefined
       : setTimeout(() => stop.abort(new NoAnswer(deadlines.headersMs!)), deadlines.headersMs);
   try {
-    const res = await fetch(url, { ...init, signal: stop.signal });
+    // No compressed answers: fetch would unpack them itself, with no bound (a zstd bomb). Blobs
+    // come as stored; a server that compresses anyway sends bytes that fail their digest.
+    const headers = new Headers(init.headers);
+    headers.set("accept-encoding", "identity");
+    const res = await fetch(url, { ...init, headers, decompress: false, signal: stop.signal });
     return { res, late };
   } catch (err) {
     clearTimeout(total);
     throw late() ?? err;
   } finally {
-    clearTimeout(headers);
+    clearTimeout(firstAnswer);
   }
 }

@@ -30,7 +30,15 @@ export class UntrustedStore extends ForwardingStore {
   }
 
   override async getAction(key: string): Promise<ActionResult | undefined> {
-    const result = await this.inner.getAction(key);
+    let result: ActionResult | undefined;
+    try {
+      result = await this.inner.getAction(key);
+    } catch (err) {
+      // Damaged, oversized or not a record at all: a miss, counted by the caller, said once here.
+      if (err instanceof CorruptEntry)
+        noticeOnce("damaged-record", `ignored a damaged record in ${this.name}`);
+      throw err;
+    }
     if (result === undefined) return undefined;
     const problem = recordProblem(result);
     if (problem) {
