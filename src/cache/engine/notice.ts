@@ -27,7 +27,10 @@ const noticesDir = () => join(tmpdir(), `galley-notices-${process.getuid?.() ?? 
 const deferredFile = () => join(noticesDir(), `${currentBuild().id}-deferred`);
 
 export function noticeOnce(topic: string, message: string): void {
-  if (quiet) return defer(topic, message);
+  if (quiet) {
+    defer(topic, message);
+    return;
+  }
   const dir = noticesDir();
   try {
     mkdirSync(dir, { recursive: true });
