@@ -190,17 +190,25 @@ function builderStage(plan: DockerfilePlan): string[] {
       : []),
     `COPY --from=planner ${workdir(plan.context)}/recipe.json recipe.json`,
     cachedRun(
-      `galley cook --release --locked${target} --bin ${plan.bin} --recipe-path recipe.json`,
+      `galley cook --release --locked${target} --bin ${plan.bin} --recipe-path recipe.json${flush(plan.store)}`,
       plan.store,
     ),
     ...copySources(plan.context),
     // The binary leaves target/ in this RUN, so it is in the layer whatever mounts a user adds.
     // The last line of the step's log says what the cache did (a summary never fails the build).
     cachedRun(
-      `cargo build --release --locked${target} --bin ${plan.bin} \\\n && install -D -m 0755 ${outDir}/${plan.bin} /out/${plan.bin} \\\n && { galley stats --oneline || true; }`,
+      `cargo build --release --locked${target} --bin ${plan.bin} \\\n && install -D -m 0755 ${outDir}/${plan.bin} /out/${plan.bin}${flush(plan.store)} \\\n && { galley stats --oneline || true; }`,
       plan.store,
     ),
   ];
+}
+
+/**
+ * With a shared store, a step ends by sending what a slow store has not taken yet: the step's
+ * processes end with it, the background upload queue's drainer too.
+ */
+function flush(store: string | undefined): string {
+  return store ? " \\\n && { galley cache flush || true; }" : "";
 }
 
 /**
