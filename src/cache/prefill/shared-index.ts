@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:f
 import { join, resolve } from "node:path";
 import { sha256Hex } from "../engine/digest.ts";
 import { isWithin } from "../engine/path-tokens.ts";
+import { batchesBySize } from "../store/bounded.ts";
 import { IN_MEMORY_BATCH_BYTES, MAX_RECORD_BYTES } from "../store/limits.ts";
 import { getBlobs, type Store, type StoredOutput } from "../store/store.ts";
 import type { CargoCall } from "./cargo-call.ts";
@@ -55,7 +56,7 @@ export async function fetchIndex(cacheDir: string, call: CargoCall, store: Store
   const records: { unit: string; file: string }[] = [];
   const wanted = new Map<string, number>();
   try {
-    for (const batch of batchesOf(listed, (o) => o.size)) {
+    for (const batch of batchesBySize(listed, (o) => o.size, IN_MEMORY_BATCH_BYTES)) {
       const blobs = await getBlobs(
         store,
         batch.map((o) => o.digest),
@@ -90,7 +91,7 @@ export async function fetchIndex(cacheDir: string, call: CargoCall, store: Store
     if (wanted.size > 0) {
       if (store.fetchToLocal) await store.fetchToLocal(wanted);
       else
-        for (const batch of batchesOf([...wanted], ([, size]) => size))
+        for (const batch of batchesBySize([...wanted], ([, size]) => size, IN_MEMORY_BATCH_BYTES))
           await getBlobs(
             store,
             batch.map(([d]) => d),
@@ -102,24 +103,6 @@ export async function fetchIndex(cacheDir: string, call: CargoCall, store: Store
     for (const r of records) rmSync(r.file, { force: true });
   }
   return records.length;
-}
-
-/** Items in groups whose sizes add up to at most IN_MEMORY_BATCH_BYTES (a bigger one alone). */
-function batchesOf<T>(items: T[], sizeOf: (item: T) => number): T[][] {
-  const groups: T[][] = [];
-  let group: T[] = [];
-  let bytes = 0;
-  for (const item of items) {
-    if (group.length > 0 && bytes + sizeOf(item) > IN_MEMORY_BATCH_BYTES) {
-      groups.push(group);
-      group = [];
-      bytes = 0;
-    }
-    group.push(item);
-    bytes += sizeOf(item);
-  }
-  if (group.length > 0) groups.push(group);
-  return groups;
 }
 
 /** The record writes below the cargo command's working directory or a target dir it names. */

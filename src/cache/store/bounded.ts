@@ -126,3 +126,22 @@ export async function streamBounded(
 export function transferMs(bytes: number): number {
   return Math.ceil(bytes / (8 * 1024 * 1024)) * 1000;
 }
+
+/** Items in groups whose sizes add up to at most `limit` (an item bigger than that goes alone). */
+export function batchesBySize<T>(items: Iterable<T>, sizeOf: (item: T) => number, limit: number): T[][] {
+  const groups: T[][] = [];
+  let group: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = sizeOf(item);
+    if (group.length > 0 && bytes + size > limit) {
+      groups.push(group);
+      group = [];
+      bytes = 0;
+    }
+    group.push(item);
+    bytes += size;
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
+}

@@ -18,7 +18,7 @@ import type { StoreConfig } from "../engine/store-config.ts";
 import { LeftToQueue, uploadsLeftToQueue } from "./abandon.ts";
 import { packBlob, packFileChunks } from "./blob-codec.ts";
 import { type BlobSink, UnpackingSink } from "./blob-sink.ts";
-import { packedLimit, transferMs, unpackBounded } from "./bounded.ts";
+import { batchesBySize, packedLimit, transferMs, unpackBounded } from "./bounded.ts";
 import { MAX_RECORD_BYTES } from "./limits.ts";
 import {
   type DecodedRecord,
@@ -360,21 +360,7 @@ export class ReapiStore implements Store {
 
   /** Groups digests so that each group's blobs fit in one batch message. */
   private batches(digests: string[]): string[][] {
-    const groups: string[][] = [];
-    let current: string[] = [];
-    let bytes = 0;
-    for (const d of digests) {
-      const size = this.sizes.get(d)! + PER_BLOB_OVERHEAD;
-      if (current.length > 0 && bytes + size > this.maxBatch) {
-        groups.push(current);
-        current = [];
-        bytes = 0;
-      }
-      current.push(d);
-      bytes += size;
-    }
-    if (current.length > 0) groups.push(current);
-    return groups;
+    return batchesBySize(digests, (d) => this.sizes.get(d)! + PER_BLOB_OVERHEAD, this.maxBatch);
   }
 
   /** Whether blobs travel zstd-compressed (the server lists ZSTD among its compressors). */

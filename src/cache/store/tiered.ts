@@ -5,6 +5,7 @@
  */
 import { noticeOnce } from "../engine/notice.ts";
 import { leaveUploadsToQueue } from "./abandon.ts";
+import { batchesBySize } from "./bounded.ts";
 import { readBlobTo, writeBlobFrom } from "./forwarding.ts";
 import { IN_MEMORY_BATCH_BYTES, IN_MEMORY_BLOB_MAX } from "./limits.ts";
 import type { StoreReport } from "./report.ts";
@@ -172,7 +173,7 @@ export class TieredStore implements Store {
       if (await this.local.hasBlob(digest)) here.add(digest);
       else (size > IN_MEMORY_BLOB_MAX && this.local.blobSink ? big : small).push(digest);
     }
-    for (const batch of bySize(small, sizes, IN_MEMORY_BATCH_BYTES))
+    for (const batch of batchesBySize(small, (d) => sizes.get(d) ?? 0, IN_MEMORY_BATCH_BYTES))
       for (const digest of (await this.getBlobs(batch, sizes)).keys()) here.add(digest);
     for (const digest of big) if (await this.streamIn(digest, sizes.get(digest)!)) here.add(digest);
     if (big.length > 0) await this.keepWhole();
@@ -221,23 +222,4 @@ async function settle<T>(p: Promise<T>): Promise<{ value?: T; corrupt?: CorruptE
     if (err instanceof CorruptEntry) return { corrupt: err };
     throw err;
   }
-}
-
-/** Digests in groups whose declared sizes add up to at most `limit` (a bigger one alone). */
-function bySize(digests: string[], sizes: BlobSizes, limit: number): string[][] {
-  const groups: string[][] = [];
-  let group: string[] = [];
-  let bytes = 0;
-  for (const d of digests) {
-    const size = sizes.get(d) ?? 0;
-    if (group.length > 0 && bytes + size > limit) {
-      groups.push(group);
-      group = [];
-      bytes = 0;
-    }
-    group.push(d);
-    bytes += size;
-  }
-  if (group.length > 0) groups.push(group);
-  return groups;
 }
