@@ -6,7 +6,7 @@
 import { closeSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { createZstdDecompress, type ZstdDecompress } from "node:zlib";
 import { Oversize, packedLimit } from "./bounded.ts";
-import { CorruptEntry } from "./store.ts";
+import { CorruptEntry } from "./corrupt.ts";
 
 /** Takes a blob's bytes in order. */
 export interface BlobSink {

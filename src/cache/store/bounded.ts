@@ -5,7 +5,6 @@
  */
 import { zstdDecompressSync } from "node:zlib";
 import { IN_MEMORY_BLOB_MAX } from "./limits.ts";
-import type { BlobSizes } from "./store.ts";
 
 /** An answer larger than what was declared for it, or than any entry of its kind may be. */
 export class Oversize extends Error {
@@ -24,7 +23,7 @@ export class CutShort extends Error {
 }
 
 /** The size to read a blob up to: the declared one, or for a blob nothing declared, the in-memory limit. */
-export function blobLimit(digest: string, sizes: BlobSizes | undefined): number {
+export function blobLimit(digest: string, sizes: ReadonlyMap<string, number> | undefined): number {
   return sizes?.get(digest) ?? IN_MEMORY_BLOB_MAX;
 }
 

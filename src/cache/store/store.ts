@@ -95,13 +95,7 @@ export interface Store {
   close?(): void;
 }
 
-/** Raised (and counted) when a stored entry fails verification; the entry has been removed. */
-export class CorruptEntry extends Error {
-  constructor(readonly what: string) {
-    super(`corrupt cache entry ${what} (removed)`);
-    this.name = "CorruptEntry";
-  }
-}
+export { CorruptEntry } from "./corrupt.ts";
 
 /**
  * Sizes of blobs a caller knows from elsewhere than a record read through the store (a REAPI server
