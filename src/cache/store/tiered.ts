@@ -22,6 +22,9 @@ import {
 } from "./store.ts";
 import { enqueueUpload, queueWaiting, type UploadJob, WRITE_GRACE_MS } from "./upload-queue.ts";
 
+/** How many fetched bytes pass between two collections in a long fetch into the local store. */
+const COLLECT_EVERY_BYTES = 4 * IN_MEMORY_BATCH_BYTES;
+
 export class TieredStore implements Store {
   readonly name: string;
   /** Records from the shared store waiting for their blobs before they are kept locally. */
@@ -173,8 +176,18 @@ export class TieredStore implements Store {
       if (await this.local.hasBlob(digest)) here.add(digest);
       else (size > IN_MEMORY_BLOB_MAX && this.local.blobSink ? big : small).push(digest);
     }
-    for (const batch of batchesBySize(small, (d) => sizes.get(d) ?? 0, IN_MEMORY_BATCH_BYTES))
+    let sinceCollect = 0;
+    for (const batch of batchesBySize(small, (d) => sizes.get(d) ?? 0, IN_MEMORY_BATCH_BYTES)) {
       for (const digest of (await this.getBlobs(batch, sizes)).keys()) here.add(digest);
+      // A batch's buffers are garbage once written: collected now and then, so that a long fetch
+      // (a whole build's prefill) holds about one batch, not every batch the collector has not
+      // reached yet (~10 ms each time, a few times per hundred MB).
+      sinceCollect += batch.reduce((sum, d) => sum + (sizes.get(d) ?? 0), 0);
+      if (sinceCollect >= COLLECT_EVERY_BYTES) {
+        Bun.gc(true);
+        sinceCollect = 0;
+      }
+    }
     for (const digest of big) if (await this.streamIn(digest, sizes.get(digest)!)) here.add(digest);
     if (big.length > 0) await this.keepWhole();
     return here;
