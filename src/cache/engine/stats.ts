@@ -189,26 +189,21 @@ export function readStats(dir: string): StatsSummary {
   };
   const hitTimes: number[] = [];
   for (const e of readEvents(dir)) {
-    if (e.side !== undefined || e.uploadsQueued !== undefined) {
-      // The upload queue's drainer or the prefill probe, not a unit: only what it met is counted.
-      s.uploadsQueued += e.uploadsQueued ?? 0;
-      s.uploadsDropped += e.uploadsDropped ?? 0;
-      s.corruptEntries += e.corrupt ?? 0;
-      s.remoteErrors += e.remoteErrors ?? 0;
-      s.rejectedRecords += e.rejected ?? 0;
-      s.unsignedRecords += e.unsigned ?? 0;
-      continue;
-    }
+    // What every process met in the shared store; the upload queue's drainer and the prefill probe
+    // are no units, so only that of them is counted.
+    s.corruptEntries += e.corrupt ?? 0;
+    s.rejectedRecords += e.rejected ?? 0;
+    s.unsignedRecords += e.unsigned ?? 0;
+    s.remoteErrors += e.remoteErrors ?? 0;
+    s.uploadsQueued += e.uploadsQueued ?? 0;
+    s.uploadsDropped += e.uploadsDropped ?? 0;
+    if (e.side !== undefined) continue;
     const kind = s.byKind[kindOf(e.crate)];
     if (e.outcome === "hit") kind.hits++;
     else if (e.outcome === "miss" && e.reason !== "compile failed") kind.misses++;
     else if (e.outcome === "passthrough") kind.passthroughs++;
     s.bytesRead += e.bytesRead ?? 0;
     s.bytesWritten += e.bytesWritten ?? 0;
-    s.corruptEntries += e.corrupt ?? 0;
-    s.rejectedRecords += e.rejected ?? 0;
-    s.unsignedRecords += e.unsigned ?? 0;
-    s.remoteErrors += e.remoteErrors ?? 0;
     if (e.cpuMs !== undefined) {
       s.wrapperCpuMs += e.cpuMs;
       s.wrapperProcesses++;

@@ -15,7 +15,15 @@ import { isDigest } from "../engine/digest.ts";
 import type { DiskStore } from "./disk.ts";
 import { writeBlobFrom } from "./forwarding.ts";
 import { IN_MEMORY_BLOB_MAX } from "./limits.ts";
-import { type ActionResult, namedBlobs, putResults, type Store, type StoredRecord } from "./store.ts";
+import {
+  type ActionResult,
+  carriedBytes,
+  inlineBytes,
+  namedBlobs,
+  putResults,
+  type Store,
+  type StoredRecord,
+} from "./store.ts";
 
 /** How long a wrapper waits for its own upload before it leaves it to the queue. */
 export const WRITE_GRACE_MS = 250;
@@ -177,10 +185,10 @@ async function sendJob(local: DiskStore, remote: Store, job: UploadJob): Promise
 
 function carriedOrInline(records: StoredRecord[], digest: string): Uint8Array | undefined {
   for (const { result } of records) {
-    const carried = result.carried?.[digest];
-    if (carried !== undefined) return Buffer.from(carried, "base64");
-    const out = result.outputs.find((o) => o.digest === digest && o.inline !== undefined);
-    if (out) return Buffer.from(out.inline!, "base64");
+    const bytes =
+      carriedBytes(result, digest) ??
+      result.outputs.flatMap((o) => (o.digest === digest ? [inlineBytes(o)] : []))[0];
+    if (bytes) return bytes;
   }
   return undefined;
 }

@@ -10,6 +10,7 @@
  */
 import { createServer, connect as netConnect, type Socket } from "node:net";
 import * as grpc from "@grpc/grpc-js";
+import { METHODS } from "../../../src/cache/store/reapi/protocol.ts";
 import {
   type Connection,
   type FaultName,
@@ -84,17 +85,8 @@ export const MAX_BATCH_BYTES = 256 * KIB;
 const ZSTD = 1;
 const CHUNK = 64 * KIB;
 
-const V2 = "/build.bazel.remote.execution.v2";
-const PATHS = {
-  getCapabilities: `${V2}.Capabilities/GetCapabilities`,
-  findMissingBlobs: `${V2}.ContentAddressableStorage/FindMissingBlobs`,
-  batchReadBlobs: `${V2}.ContentAddressableStorage/BatchReadBlobs`,
-  batchUpdateBlobs: `${V2}.ContentAddressableStorage/BatchUpdateBlobs`,
-  getActionResult: `${V2}.ActionCache/GetActionResult`,
-  updateActionResult: `${V2}.ActionCache/UpdateActionResult`,
-  read: "/google.bytestream.ByteStream/Read",
-  write: "/google.bytestream.ByteStream/Write",
-} as const;
+/** The methods galley calls, under the names its own client gives them. */
+const PATHS = METHODS;
 type MethodName = keyof typeof PATHS;
 
 const raw = {
